@@ -1,0 +1,139 @@
+"""The `wiremon` command: run, check, demo, replay. Errors a user can act on print without a traceback."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import signal
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TextIO
+
+from monitor import __version__, logs
+from monitor.errors import ConfigError, Problem, WiremonError
+from monitor.match import Matcher, load_watchlists
+from monitor.settings import Settings, load_settings
+
+DEFAULT_CONFIG = Path("config/wiremon.yaml")
+
+
+def load_all(config: Path) -> tuple[Settings, Matcher]:
+    """Config and watchlists, validated together; every problem found is reported at once."""
+    settings = load_settings(config)
+    matcher = load_watchlists(settings.watchlists_path)
+    known = {d.name for d in settings.effective_destinations()}
+    problems = [
+        Problem(
+            f"watchlist {w.name!r} sends to unknown destination {name!r} (known: {', '.join(sorted(known))})",
+            str(w.file), w.line, None, "destinations",
+        )  # fmt: skip
+        for w in matcher.watchlists
+        for name in (w.destinations or ())
+        if name not in known
+    ]
+    if problems:
+        raise ConfigError(problems)
+    return settings, matcher
+
+
+def _report(exc: WiremonError, err: TextIO) -> int:
+    if isinstance(exc, ConfigError):
+        print(f"wiremon: {len(exc.problems)} problem(s) in the configuration:", file=err)
+        for problem in exc.problems:
+            print(f"  {problem}".replace("\n", "\n  "), file=err)
+        return 2
+    print(f"wiremon: {exc}", file=err)
+    return 1
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    settings, matcher = load_all(args.config)
+    print(
+        f"{args.config}: OK — {len(settings.feeds)} feeds, {len(matcher.watchlists)} watchlists, "
+        f"{len(settings.effective_destinations())} destinations, store {settings.store_path}"
+    )
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    settings, matcher = load_all(args.config)
+    logs.configure(args.log_level or os.environ.get("WIREMON_LOG_LEVEL") or settings.log_level, json_logs=args.json_logs)
+    return asyncio.run(_run(settings, matcher))
+
+
+async def _run(settings: Settings, matcher: Matcher) -> int:
+    from monitor.daemon import Daemon
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+
+    def on_signal(signum: int) -> None:
+        if stop.is_set():  # a second signal: leave now; every committed poll and alert is already on disk
+            os._exit(128 + signum)
+        stop.set()
+
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, on_signal, signum)
+    async with Daemon(settings, matcher=matcher) as daemon:
+        await daemon.run(stop)
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from monitor.demo.run import run_demo
+
+    logs.configure(args.log_level or "WARNING")
+    return asyncio.run(run_demo(sys.stdout, duration=args.duration))
+
+
+def cmd_replay(args: argparse.Namespace) -> int:
+    from monitor.replay import replay
+
+    matcher = load_watchlists(args.watchlists)
+    now = datetime.now(UTC)
+    if str(args.input) == "-":
+        replay(matcher, sys.stdin, sys.stdout, now)
+    else:
+        with open(args.input, encoding="utf-8") as lines:
+            replay(matcher, lines, sys.stdout, now)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="wiremon", description="Watch news wires; alert once per story.")
+    parser.add_argument("--version", action="version", version=f"wiremon {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="run the daemon")
+    run.add_argument("--config", type=Path, default=DEFAULT_CONFIG, help="config file (default: %(default)s)")
+    run.add_argument("--log-level", choices=["DEBUG", "INFO", "WARNING", "ERROR"], help="overrides the config")
+    run.add_argument("--json-logs", action="store_true", help="one JSON object per log line")
+    run.set_defaults(func=cmd_run)
+
+    check = sub.add_parser("check", help="validate config and watchlists; non-zero exit on any error")
+    check.add_argument("--config", type=Path, default=DEFAULT_CONFIG, help="config file (default: %(default)s)")
+    check.set_defaults(func=cmd_check)
+
+    demo = sub.add_parser("demo", help="the whole pipeline offline, against local demo feeds")
+    demo.add_argument("--duration", type=float, default=90.0, help="seconds to run (default: %(default)s)")
+    demo.add_argument("--log-level", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
+    demo.set_defaults(func=cmd_demo)
+
+    replay = sub.add_parser("replay", help="match stories from a JSONL file; one JSON line out per story")
+    replay.add_argument("--watchlists", type=Path, required=True, help="watchlist file or folder")
+    replay.add_argument("--input", type=Path, required=True, help="stories, one JSON object a line ('-': stdin)")
+    replay.set_defaults(func=cmd_replay)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        code: int = args.func(args)
+        return code
+    except WiremonError as exc:
+        return _report(exc, sys.stderr)
+    except KeyboardInterrupt:
+        return 130

@@ -1,0 +1,162 @@
+"""daemon: the one owner of the lifecycle. It builds the long-lived objects — store, HTTP session, parse
+pool, sinks, matcher, scheduler, deliverer — runs them, and tears them down in reverse order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import AsyncExitStack
+from dataclasses import replace
+from types import TracebackType
+from typing import TextIO
+
+import aiohttp
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from monitor import schedule
+from monitor.clock import Clock, SystemClock
+from monitor.deliver import build_sinks
+from monitor.fetch import Fetcher, make_session
+from monitor.logs import log_event
+from monitor.match import Matcher, load_watchlists
+from monitor.outbox import Deliverer
+from monitor.pipeline import Pipeline, PollReport
+from monitor.settings import FeedConfig, Settings
+from monitor.store import FeedState, Store, open_store
+
+log = logging.getLogger("wiremon.daemon")
+
+MAX_CONCURRENT_POLLS = 16
+SHUTDOWN_DEADLINE = 20.0  # seconds in-flight polls and deliveries get to finish on a stop
+
+
+class Daemon:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        matcher: Matcher | None = None,
+        clock: Clock | None = None,
+        console: TextIO | None = None,
+        store: Store | None = None,
+    ) -> None:
+        self.settings = settings
+        self.clock = clock or SystemClock()
+        self.console = console or sys.stdout
+        self.matcher = matcher or load_watchlists(settings.watchlists_path)
+        self.store = store or open_store(settings.store_path)
+        self.states: dict[str, FeedState] = {}
+        self._stack = AsyncExitStack()
+        self._session: aiohttp.ClientSession | None = None
+        self._pipeline: Pipeline | None = None
+        self._deliverer: Deliverer | None = None
+        self._polls = asyncio.Semaphore(MAX_CONCURRENT_POLLS)
+        self._ticking: asyncio.Task[list[PollReport]] | None = None
+
+    # --- lifecycle -------------------------------------------------------------------------------------
+
+    async def __aenter__(self) -> Daemon:
+        stack = self._stack
+        await self.store.open()
+        stack.push_async_callback(self.store.close)
+        pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="wiremon-parse")
+        stack.callback(pool.shutdown, wait=True, cancel_futures=True)
+        self._session = make_session()
+        stack.push_async_callback(self._session.close)
+        sinks = build_sinks(self.settings.effective_destinations(), self._session, self.clock, self.console)
+        self._deliverer = Deliverer(self.store, sinks, self.clock)
+        self._pipeline = Pipeline(
+            store=self.store,
+            fetcher=Fetcher(self._session),
+            parse_pool=pool,
+            matcher=lambda: self.matcher,
+            destinations=lambda: [d.name for d in self.settings.effective_destinations()],
+            clock=self.clock,
+        )
+        await self._load_feed_states()
+        log_event(log, "daemon.started", feeds=len(self.settings.feeds), watchlists=len(self.matcher.watchlists),
+                  destinations=",".join(sinks), store=str(self.settings.store_path))  # fmt: skip
+        return self
+
+    async def __aexit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self._stack.aclose()
+        log_event(log, "daemon.stopped")
+
+    async def _load_feed_states(self) -> None:
+        """Stored schedules survive restarts; feeds new to the config start spread over the first ticks."""
+        stored = await self.store.feed_states()
+        now = self.clock.now()
+        for feed in self.settings.feeds:
+            state = stored.get(feed.url)
+            if state is None:
+                state = FeedState(
+                    url=feed.url, name=feed.name, interval=feed.interval,
+                    next_poll=schedule.first_poll(feed.url, now, self.settings.tick),
+                )  # fmt: skip
+                await self.store.save_feed_state(state)
+            self.states[feed.url] = state
+
+    # --- work ------------------------------------------------------------------------------------------
+
+    async def poll_due(self) -> list[PollReport]:
+        """Poll every feed whose time has come; one feed's failure never touches another."""
+        now = self.clock.now()
+        due = [f for f in self.settings.feeds if self.states[f.url].next_poll <= now]
+        reports = await asyncio.gather(*(self._poll(feed) for feed in due))
+        if any(r.alerts for r in reports) and self._deliverer:
+            self._deliverer.wake()
+        return list(reports)
+
+    async def _poll(self, feed: FeedConfig) -> PollReport:
+        assert self._pipeline is not None, "the daemon is not started"
+        async with self._polls:
+            try:
+                state, report = await self._pipeline.refresh(feed, self.states[feed.url])
+            except Exception as exc:  # a bug: logged with its traceback, the feed backs off, siblings go on
+                log.exception("feed.bug", extra={"wiremon_fields": {"feed": feed.url}})
+                errors = self.states[feed.url].consecutive_errors + 1
+                state = replace(
+                    self.states[feed.url], consecutive_errors=errors, last_status="failed", last_error=f"internal error: {exc!r}",
+                    next_poll=schedule.after_error(feed.url, feed.interval, errors, self.clock.now()),
+                )  # fmt: skip
+                await self.store.save_feed_state(state)
+                report = PollReport(feed.url, "failed", reason=repr(exc))
+            self.states[feed.url] = state
+            return report
+
+    async def deliver_due(self) -> int:
+        assert self._deliverer is not None, "the daemon is not started"
+        return await self._deliverer.drain()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Poll on the scheduler's tick and deliver continuously until `stop` is set, then finish in-flight work."""
+        assert self._deliverer is not None, "the daemon is not started"
+        scheduler = AsyncIOScheduler(timezone="UTC")
+        scheduler.add_job(
+            self._tick, "interval", seconds=self.settings.tick, id="tick", coalesce=True, max_instances=1,
+            misfire_grace_time=None, next_run_time=self.clock.now(),
+        )  # fmt: skip
+        delivering = asyncio.create_task(self._deliverer.run(stop), name="wiremon-deliverer")
+        scheduler.start()
+        try:
+            await stop.wait()
+        finally:
+            scheduler.shutdown(wait=False)
+            log_event(log, "daemon.stopping", note="finishing in-flight polls and deliveries")
+            pending = [t for t in (self._ticking, delivering) if t is not None]
+            _done, late = await asyncio.wait(pending, timeout=SHUTDOWN_DEADLINE)
+            for task in late:
+                task.cancel()
+            await asyncio.gather(*late, return_exceptions=True)
+
+    async def _tick(self) -> None:
+        self._ticking = asyncio.create_task(self.poll_due(), name="wiremon-poll")
+        try:
+            await asyncio.shield(self._ticking)
+        finally:
+            self._ticking = None

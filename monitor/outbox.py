@@ -1,0 +1,129 @@
+"""outbox: alerts are queued in the store with the story that caused them, and a deliverer drains them.
+
+A crash between detection and delivery loses nothing: the alert row was committed with the story. The
+only possible repeat is a send whose success was not yet recorded, and it carries the same alert id.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
+
+from monitor.clock import Clock
+from monitor.deliver import Dead, Delivered, Disabled, Retry, Sink
+from monitor.logs import log_event
+from monitor.model import Alert, Hit, Story
+from monitor.store import OutboxRow, Store
+
+log = logging.getLogger("wiremon.outbox")
+
+# Seconds to wait after the n-th failed attempt (the Standard Webhooks schedule); the last row repeats.
+RETRY_SCHEDULE: tuple[float, ...] = (5, 300, 1800, 7200, 18000, 36000, 50400, 72000, 86400)
+BATCH = 200  # alerts read from the store per round
+
+
+def build_alerts(
+    story: Story, cluster: str, hits: Sequence[Hit], destinations: Sequence[str], now: datetime
+) -> list[Alert]:
+    """One alert per destination that at least one matching watchlist sends to."""
+    alerts = []
+    for destination in destinations:
+        relevant = [h for h in hits if h.destinations is None or destination in h.destinations]
+        if not relevant:
+            continue
+        terms = tuple(dict.fromkeys(term for hit in relevant for term in hit.terms))
+        alerts.append(
+            Alert(
+                id=Alert.make_id(cluster, destination),
+                destination=destination,
+                story=story,
+                watchlists=tuple(sorted({h.watchlist for h in relevant})),
+                terms=terms,
+                detected_at=now,
+                cluster=cluster,
+            )
+        )
+    return alerts
+
+
+def retry_delay(attempts: int, server_says: float | None) -> float:
+    """How long to wait after `attempts` failed sends; a server's Retry-After wins when longer."""
+    planned = RETRY_SCHEDULE[min(attempts, len(RETRY_SCHEDULE)) - 1] if attempts > 0 else 0.0
+    return max(planned, server_says or 0.0)
+
+
+class Deliverer:
+    """Sends due alerts: each destination in detection order, destinations independently of each other."""
+
+    def __init__(self, store: Store, sinks: Mapping[str, Sink], clock: Clock) -> None:
+        self.store = store
+        self.sinks = dict(sinks)
+        self.clock = clock
+        self.disabled: dict[str, str] = {}  # destination → why it was disabled
+        self._wake = asyncio.Event()
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def drain(self) -> int:
+        """Send everything due now; returns how many alerts were delivered."""
+        delivered = 0
+        while True:
+            rows = await self.store.due_alerts(self.clock.now(), BATCH)
+            rows = [r for r in rows if r.alert.destination in self.sinks and r.alert.destination not in self.disabled]
+            if not rows:
+                return delivered
+            by_destination: dict[str, list[OutboxRow]] = {}
+            for row in rows:
+                by_destination.setdefault(row.alert.destination, []).append(row)
+            results = await asyncio.gather(*(self._send_in_order(d, rs) for d, rs in by_destination.items()))
+            delivered += sum(sent for sent, _ in results)
+            if not any(progress for _, progress in results):
+                return delivered
+
+    async def _send_in_order(self, destination: str, rows: list[OutboxRow]) -> tuple[int, bool]:
+        """Returns (delivered, whether every row was settled so another round may find more)."""
+        sink = self.sinks[destination]
+        sent = 0
+        for row in rows:
+            outcome = await sink.send(row.alert)
+            now = self.clock.now()
+            match outcome:
+                case Delivered():
+                    await self.store.mark_delivered(row.alert.id, now)
+                    log_event(log, "alert.delivered", destination=destination, alert=row.alert.id)
+                    sent += 1
+                case Dead(reason=reason):
+                    await self.store.mark_dead(row.alert.id, reason)
+                    log_event(log, "alert.dead", logging.ERROR, destination=destination, reason=reason)
+                case Retry(reason=reason, after=after):
+                    delay = retry_delay(row.attempts + 1, after)
+                    await self.store.mark_retry(row.alert.id, now + timedelta(seconds=delay), reason)
+                    log_event(log, "alert.retry", logging.WARNING, destination=destination, reason=reason,
+                              retry_in=f"{delay:.0f}s")
+                    return sent, False
+                case Disabled(reason=reason):
+                    self.disabled[destination] = reason
+                    log_event(log, "destination.disabled", logging.ERROR, destination=destination, reason=reason,
+                              note="alerts stay queued until the destination is fixed and wiremon restarted")
+                    return sent, False
+        return sent, True
+
+    async def run(self, stop: asyncio.Event, idle: float = 30.0) -> None:
+        """Drain whenever woken or when the next retry falls due, until `stop` is set."""
+        while not stop.is_set():
+            self._wake.clear()  # before draining, so a wake during the drain is not lost
+            await self.drain()
+            due = await self.store.next_attempt()
+            wait = idle
+            if due is not None:
+                wait = min(idle, max((due - self.clock.now()).total_seconds(), 0.05))
+            stopping = asyncio.ensure_future(stop.wait())
+            woken = asyncio.ensure_future(self._wake.wait())
+            try:
+                await asyncio.wait({stopping, woken}, timeout=wait, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                stopping.cancel()
+                woken.cancel()

@@ -1,0 +1,159 @@
+"""pipeline: the one orchestrator of a feed refresh — fetch → parse → normalize → match → dedup → outbox.
+
+Every expected failure ends here as the feed's recorded state (with a reason and a backoff); it never reaches
+sibling feeds. The stories a poll sees and the alerts they cause are committed together.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Sequence
+from concurrent.futures import Executor
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from functools import partial
+
+from monitor import dedup, schedule
+from monitor.clock import Clock
+from monitor.errors import FeedError
+from monitor.fetch import Failed, Fetched, Fetcher, Gone, NotModified, RateLimited, Validators
+from monitor.logs import log_event
+from monitor.match import Matcher
+from monitor.model import Alert, ParsedFeed, Story
+from monitor.normalize import normalize_entry
+from monitor.outbox import build_alerts
+from monitor.parse import parse_feed
+from monitor.settings import FeedConfig
+from monitor.store import FeedState, SeenStory, Store
+
+log = logging.getLogger("wiremon.pipeline")
+
+
+@dataclass(frozen=True, slots=True)
+class PollReport:
+    feed: str
+    status: str  # "ok", "not-modified", "unchanged", "rate-limited", "gone", "failed"
+    new_stories: int = 0
+    alerts: int = 0
+    reason: str | None = None
+
+
+class Pipeline:
+    def __init__(
+        self,
+        *,
+        store: Store,
+        fetcher: Fetcher,
+        parse_pool: Executor,
+        matcher: Callable[[], Matcher],
+        destinations: Callable[[], Sequence[str]],
+        clock: Clock,
+        window: timedelta = timedelta(hours=72),
+    ) -> None:
+        self.store = store
+        self.fetcher = fetcher
+        self.parse_pool = parse_pool
+        self.matcher = matcher  # called per poll: a reload swaps what it returns
+        self.destinations = destinations
+        self.clock = clock
+        self.window = window
+
+    async def refresh(self, feed: FeedConfig, state: FeedState) -> tuple[FeedState, PollReport]:
+        validators = Validators(etag=state.etag, last_modified=state.last_modified)
+        outcome = await self.fetcher.fetch(feed.url, validators)
+        now = self.clock.now()
+        polled = replace(state, name=feed.name, interval=feed.interval, last_polled=now)
+        match outcome:
+            case Fetched():
+                return await self._fetched(feed, polled, outcome, now)
+            case NotModified(validators=v, max_age=max_age):
+                new = replace(
+                    polled, etag=v.etag or state.etag, last_modified=v.last_modified or state.last_modified,
+                    consecutive_errors=0, last_status="304 not modified", last_error=None, last_success=now,
+                    next_poll=schedule.after_success(feed.url, feed.interval, now, max_age),
+                )  # fmt: skip
+                return await self._saved(new, PollReport(feed.url, "not-modified"))
+            case RateLimited(retry_after=retry_after, status=status):
+                new = replace(
+                    polled, last_status=f"{status} rate limited", last_error=f"HTTP {status}: asked to slow down",
+                    next_poll=schedule.after_rate_limit(feed.url, feed.interval, retry_after, now),
+                )  # fmt: skip
+                log_event(log, "feed.rate_limited", logging.WARNING, feed=feed.url, retry_after=retry_after)
+                return await self._saved(new, PollReport(feed.url, "rate-limited"))
+            case Gone(status=status):
+                reason = f"HTTP {status}: the publisher says this feed is gone; remove it from the config"
+                log_event(log, "feed.gone", logging.ERROR, feed=feed.url, reason=reason)
+                return await self._failed(polled, feed, reason, now, status="gone", backoff=schedule.MAX_BACKOFF)
+            case Failed(reason=reason):
+                return await self._failed(polled, feed, reason, now)
+        raise AssertionError(f"unhandled fetch outcome {outcome!r}")
+
+    async def _saved(self, state: FeedState, report: PollReport) -> tuple[FeedState, PollReport]:
+        await self.store.save_feed_state(state)
+        return state, report
+
+    async def _failed(
+        self, state: FeedState, feed: FeedConfig, reason: str, now: datetime, *, status: str = "failed",
+        backoff: float | None = None,
+    ) -> tuple[FeedState, PollReport]:  # fmt: skip
+        errors = state.consecutive_errors + 1
+        next_poll = (
+            now + timedelta(seconds=backoff) if backoff else schedule.after_error(feed.url, feed.interval, errors, now)
+        )
+        if status == "failed":
+            log_event(log, "feed.failed", logging.WARNING, feed=feed.url, reason=reason, errors=errors,
+                      next_poll=next_poll.isoformat(timespec="seconds"))  # fmt: skip
+        new = replace(state, consecutive_errors=errors, last_status=status, last_error=reason, next_poll=next_poll)
+        return await self._saved(new, PollReport(feed.url, status, reason=reason))
+
+    async def _fetched(
+        self, feed: FeedConfig, state: FeedState, fetched: Fetched, now: datetime
+    ) -> tuple[FeedState, PollReport]:
+        ok = replace(
+            state, etag=fetched.validators.etag, last_modified=fetched.validators.last_modified,
+            consecutive_errors=0, last_status=f"{fetched.status} ok", last_error=None, last_success=now,
+            next_poll=schedule.after_success(feed.url, feed.interval, now, fetched.max_age),
+        )  # fmt: skip
+        if state.primed and fetched.body_hash == state.body_hash:
+            return await self._saved(ok, PollReport(feed.url, "unchanged"))
+        loop = asyncio.get_running_loop()
+        try:
+            parsed: ParsedFeed = await loop.run_in_executor(
+                self.parse_pool, partial(parse_feed, fetched.body, url=feed.url, content_type=fetched.content_type)
+            )
+        except FeedError as exc:
+            return await self._failed(state, feed, str(exc), now)
+        stories = self._new_order(feed, parsed, now)
+        known = await self.store.known_items(feed.url, [s.id for s in stories])
+        fresh = [s for s in stories if s.id not in known]
+        alerting = state.primed or feed.alert_on_first_poll
+        seen, alerts = await self._detect(fresh, now, alerting)
+        ok = replace(ok, body_hash=fetched.body_hash, primed=True, items_seen=state.items_seen + len(fresh))
+        queued = await self.store.record_poll(ok, seen, alerts)
+        log_event(log, "feed.fetched", feed=feed.url, entries=len(stories), new=len(fresh), alerts=queued,
+                  recorded_only=not alerting)  # fmt: skip
+        return ok, PollReport(feed.url, "ok", new_stories=len(fresh), alerts=queued)
+
+    @staticmethod
+    def _new_order(feed: FeedConfig, parsed: ParsedFeed, now: datetime) -> list[Story]:
+        """Normalized stories, one per item id, oldest first (feeds list newest first)."""
+        by_id: dict[str, Story] = {}
+        for entry in reversed(parsed.entries):
+            story = normalize_entry(entry, feed_url=feed.url, source=feed.name, now=now)
+            by_id.setdefault(story.id, story)
+        return sorted(by_id.values(), key=lambda s: s.published)
+
+    async def _detect(self, stories: list[Story], now: datetime, alerting: bool) -> tuple[list[SeenStory], list[Alert]]:
+        identities = [dedup.identity(s) for s in stories]
+        clusters = await self.store.find_identity(list(set(identities)), now - self.window)
+        matcher = self.matcher()
+        destinations = self.destinations()
+        seen: list[SeenStory] = []
+        alerts: list[Alert] = []
+        for story, identity in zip(stories, identities, strict=True):
+            cluster = clusters.setdefault(identity, story.key)
+            hits = matcher.match(story) if alerting else ()
+            seen.append(SeenStory(story, identity, cluster, tuple(h.watchlist for h in hits)))
+            alerts.extend(build_alerts(story, cluster, hits, destinations, now))
+        return seen, alerts

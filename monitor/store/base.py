@@ -1,0 +1,87 @@
+"""The store interface: what the daemon keeps between polls and across restarts.
+
+SQLite implements it today; a PostgreSQL backend can implement the same protocol.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from monitor.model import Alert, Story
+
+
+@dataclass(frozen=True, slots=True)
+class FeedState:
+    """A feed's poll schedule and health, stored with the feed."""
+
+    url: str
+    name: str
+    interval: float
+    next_poll: datetime
+    etag: str | None = None
+    last_modified: str | None = None
+    body_hash: str | None = None
+    primed: bool = False
+    consecutive_errors: int = 0
+    last_status: str | None = None
+    last_error: str | None = None
+    last_polled: datetime | None = None
+    last_success: datetime | None = None
+    items_seen: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class SeenStory:
+    """A story recorded as seen, with its cluster and the watchlists it matched."""
+
+    story: Story
+    identity: str
+    cluster: str
+    watchlists: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxRow:
+    alert: Alert
+    status: str  # pending | delivered | dead
+    attempts: int
+    next_attempt: datetime
+    last_error: str | None
+    seq: int
+
+
+class Store(Protocol):
+    async def open(self) -> None: ...
+
+    async def close(self) -> None: ...
+
+    async def feed_states(self) -> dict[str, FeedState]: ...
+
+    async def save_feed_state(self, state: FeedState) -> None: ...
+
+    async def known_items(self, feed_url: str, item_ids: list[str]) -> set[str]: ...
+
+    async def find_identity(self, identities: list[str], since: datetime) -> dict[str, str]:
+        """identity → cluster, for stories seen since `since`."""
+        ...
+
+    async def record_poll(self, state: FeedState, seen: list[SeenStory], alerts: list[Alert]) -> int:
+        """In one transaction: the feed's new state, the stories now seen, and their alerts (an alert id
+        already in the outbox is left alone). Returns how many alerts were newly queued."""
+        ...
+
+    async def due_alerts(self, now: datetime, limit: int) -> list[OutboxRow]: ...
+
+    async def mark_delivered(self, alert_id: str, now: datetime) -> None: ...
+
+    async def mark_retry(self, alert_id: str, next_attempt: datetime, error: str) -> None: ...
+
+    async def mark_dead(self, alert_id: str, error: str) -> None: ...
+
+    async def outbox_counts(self) -> dict[str, int]: ...
+
+    async def next_attempt(self) -> datetime | None:
+        """When the earliest pending alert is due, if any."""
+        ...

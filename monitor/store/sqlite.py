@@ -1,0 +1,272 @@
+"""The SQLite store: one connection owned by one writer thread, so the event loop never blocks on disk."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sqlite3
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from datetime import datetime
+from importlib import resources
+from pathlib import Path
+from typing import TypeVar
+
+from monitor.errors import StoreError
+from monitor.model import Alert
+from monitor.store.base import FeedState, OutboxRow, SeenStory
+from monitor.store.codec import alert_from_json, alert_to_json, from_iso, iso
+
+T = TypeVar("T")
+
+
+def migrations() -> list[tuple[int, str]]:
+    """The numbered schema migrations shipped with the package, in order."""
+    folder = resources.files("monitor.store") / "migrations"
+    found = []
+    for entry in folder.iterdir():
+        if entry.name.endswith(".sql"):
+            found.append((int(entry.name.split("_", 1)[0]), entry.read_text(encoding="utf-8")))
+    return sorted(found)
+
+
+@contextmanager
+def _transaction(db: sqlite3.Connection) -> Iterator[None]:
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    db.execute("COMMIT")
+
+
+def _opt(text: str | None) -> datetime | None:
+    return from_iso(text) if text else None
+
+
+class SQLiteStore:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="wiremon-sqlite")
+        self._db: sqlite3.Connection | None = None
+
+    async def _run(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        def call() -> T:
+            if self._db is None:
+                raise StoreError(f"store {self.path} is not open")
+            return fn(self._db)
+
+        return await asyncio.get_running_loop().run_in_executor(self._pool, call)
+
+    # --- lifecycle -------------------------------------------------------------------------------------
+
+    async def open(self) -> None:
+        def connect() -> None:
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+                db.execute("PRAGMA journal_mode=WAL")
+                db.execute("PRAGMA synchronous=NORMAL")
+                db.execute("PRAGMA busy_timeout=5000")
+                db.execute("PRAGMA foreign_keys=ON")
+                self._migrate(db)
+            except sqlite3.Error as exc:
+                raise StoreError(f"cannot open store {self.path}: {exc}") from exc
+            self._db = db
+
+        await asyncio.get_running_loop().run_in_executor(self._pool, connect)
+
+    @staticmethod
+    def _migrate(db: sqlite3.Connection) -> None:
+        with _transaction(db):
+            current = db.execute("PRAGMA user_version").fetchone()[0]
+            for number, script in migrations():
+                if number > current:
+                    for statement in script.split(";"):
+                        if statement.strip():
+                            db.execute(statement)
+                    db.execute(f"PRAGMA user_version = {number:d}")
+
+    async def close(self) -> None:
+        def disconnect() -> None:
+            if self._db is not None:
+                self._db.close()
+                self._db = None
+
+        await asyncio.get_running_loop().run_in_executor(self._pool, disconnect)
+        self._pool.shutdown(wait=True)
+
+    # --- feeds -----------------------------------------------------------------------------------------
+
+    async def feed_states(self) -> dict[str, FeedState]:
+        def read(db: sqlite3.Connection) -> dict[str, FeedState]:
+            rows = db.execute(
+                "SELECT url, name, interval_s, next_poll, etag, last_modified, body_hash, primed,"
+                " consecutive_errors, last_status, last_error, last_polled, last_success, items_seen"
+                " FROM feeds"
+            ).fetchall()
+            return {
+                r[0]: FeedState(
+                    url=r[0], name=r[1], interval=r[2], next_poll=from_iso(r[3]), etag=r[4],
+                    last_modified=r[5], body_hash=r[6], primed=bool(r[7]), consecutive_errors=r[8],
+                    last_status=r[9], last_error=r[10], last_polled=_opt(r[11]), last_success=_opt(r[12]),
+                    items_seen=r[13],
+                )
+                for r in rows
+            }
+
+        return await self._run(read)
+
+    @staticmethod
+    def _save_feed(db: sqlite3.Connection, s: FeedState) -> None:
+        db.execute(
+            "INSERT INTO feeds (url, name, interval_s, next_poll, etag, last_modified, body_hash, primed,"
+            " consecutive_errors, last_status, last_error, last_polled, last_success, items_seen)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+            " ON CONFLICT (url) DO UPDATE SET name=excluded.name, interval_s=excluded.interval_s,"
+            " next_poll=excluded.next_poll, etag=excluded.etag, last_modified=excluded.last_modified,"
+            " body_hash=excluded.body_hash, primed=excluded.primed,"
+            " consecutive_errors=excluded.consecutive_errors, last_status=excluded.last_status,"
+            " last_error=excluded.last_error, last_polled=excluded.last_polled,"
+            " last_success=excluded.last_success, items_seen=excluded.items_seen",
+            (
+                s.url, s.name, s.interval, iso(s.next_poll), s.etag, s.last_modified, s.body_hash,
+                int(s.primed), s.consecutive_errors, s.last_status, s.last_error,
+                iso(s.last_polled) if s.last_polled else None,
+                iso(s.last_success) if s.last_success else None, s.items_seen,
+            ),
+        )
+
+    async def save_feed_state(self, state: FeedState) -> None:
+        await self._run(lambda db: self._save_feed(db, state))
+
+    # --- stories ---------------------------------------------------------------------------------------
+
+    async def known_items(self, feed_url: str, item_ids: list[str]) -> set[str]:
+        def read(db: sqlite3.Connection) -> set[str]:
+            known: set[str] = set()
+            for start in range(0, len(item_ids), 500):
+                chunk = item_ids[start : start + 500]
+                marks = ",".join("?" * len(chunk))
+                rows = db.execute(
+                    f"SELECT item_id FROM stories WHERE feed_url = ? AND item_id IN ({marks})",
+                    (feed_url, *chunk),
+                )
+                known.update(r[0] for r in rows)
+            return known
+
+        return await self._run(read)
+
+    async def find_identity(self, identities: list[str], since: datetime) -> dict[str, str]:
+        def read(db: sqlite3.Connection) -> dict[str, str]:
+            found: dict[str, str] = {}
+            for identity in identities:
+                row = db.execute(
+                    "SELECT cluster FROM stories WHERE identity = ? AND fetched_at >= ?"
+                    " ORDER BY fetched_at LIMIT 1",
+                    (identity, iso(since)),
+                ).fetchone()
+                if row:
+                    found[identity] = row[0]
+            return found
+
+        return await self._run(read)
+
+    async def record_poll(self, state: FeedState, seen: list[SeenStory], alerts: list[Alert]) -> int:
+        def write(db: sqlite3.Connection) -> int:
+            with _transaction(db):
+                self._save_feed(db, state)
+                db.executemany(
+                    "INSERT OR IGNORE INTO stories (key, feed_url, item_id, identity, cluster, source, title,"
+                    " summary, link, published, fetched_at, watchlists) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                    [
+                        (
+                            s.story.key, s.story.feed_url, s.story.id, s.identity, s.cluster, s.story.source,
+                            s.story.title, s.story.summary, s.story.link, iso(s.story.published),
+                            iso(s.story.fetched_at), json.dumps(list(s.watchlists)),
+                        )
+                        for s in seen
+                    ],
+                )
+                seq = db.execute("SELECT COALESCE(MAX(seq), 0) FROM outbox").fetchone()[0]
+                queued = 0
+                for alert in alerts:
+                    seq += 1
+                    cursor = db.execute(
+                        "INSERT OR IGNORE INTO outbox (alert_id, destination, cluster, payload, status,"
+                        " next_attempt, created_at, seq) VALUES (?,?,?,?, 'pending', ?, ?, ?)",
+                        (
+                            alert.id, alert.destination, alert.cluster, alert_to_json(alert),
+                            iso(alert.detected_at), iso(alert.detected_at), seq,
+                        ),
+                    )
+                    queued += cursor.rowcount
+            return queued
+
+        return await self._run(write)
+
+    # --- outbox ----------------------------------------------------------------------------------------
+
+    async def due_alerts(self, now: datetime, limit: int) -> list[OutboxRow]:
+        def read(db: sqlite3.Connection) -> list[OutboxRow]:
+            rows = db.execute(
+                "SELECT payload, status, attempts, next_attempt, last_error, seq FROM outbox"
+                " WHERE status = 'pending' AND next_attempt <= ? ORDER BY seq LIMIT ?",
+                (iso(now), limit),
+            ).fetchall()
+            return [OutboxRow(alert_from_json(r[0]), r[1], r[2], from_iso(r[3]), r[4], r[5]) for r in rows]
+
+        return await self._run(read)
+
+    async def mark_delivered(self, alert_id: str, now: datetime) -> None:
+        await self._run(
+            lambda db: db.execute(
+                "UPDATE outbox SET status = 'delivered', attempts = attempts + 1, delivered_at = ?,"
+                " last_error = NULL WHERE alert_id = ?",
+                (iso(now), alert_id),
+            )
+        )
+
+    async def mark_retry(self, alert_id: str, next_attempt: datetime, error: str) -> None:
+        """Reschedule an alert; its destination's later alerts wait behind it, so delivery stays in order."""
+
+        def write(db: sqlite3.Connection) -> None:
+            with _transaction(db):
+                row = db.execute("SELECT destination FROM outbox WHERE alert_id = ?", (alert_id,)).fetchone()
+                db.execute(
+                    "UPDATE outbox SET attempts = attempts + 1, next_attempt = ?, last_error = ?"
+                    " WHERE alert_id = ?",
+                    (iso(next_attempt), error, alert_id),
+                )
+                if row:
+                    db.execute(
+                        "UPDATE outbox SET next_attempt = ? WHERE destination = ? AND status = 'pending'"
+                        " AND next_attempt < ?",
+                        (iso(next_attempt), row[0], iso(next_attempt)),
+                    )
+
+        await self._run(write)
+
+    async def mark_dead(self, alert_id: str, error: str) -> None:
+        await self._run(
+            lambda db: db.execute(
+                "UPDATE outbox SET status = 'dead', attempts = attempts + 1, last_error = ?"
+                " WHERE alert_id = ?",
+                (error, alert_id),
+            )
+        )
+
+    async def outbox_counts(self) -> dict[str, int]:
+        def read(db: sqlite3.Connection) -> dict[str, int]:
+            return dict(db.execute("SELECT status, COUNT(*) FROM outbox GROUP BY status").fetchall())
+
+        return await self._run(read)
+
+    async def next_attempt(self) -> datetime | None:
+        def read(db: sqlite3.Connection) -> datetime | None:
+            row = db.execute("SELECT MIN(next_attempt) FROM outbox WHERE status = 'pending'").fetchone()
+            return from_iso(row[0]) if row and row[0] else None
+
+        return await self._run(read)

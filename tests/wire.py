@@ -1,0 +1,99 @@
+"""Test doubles that cross real boundaries: an HTTP server that serves feeds and receives alerts."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from email.utils import format_datetime
+from typing import Any
+from xml.sax.saxutils import escape
+
+from aiohttp import web
+from aiohttp.test_utils import TestServer
+
+
+@dataclass
+class Item:
+    guid: str
+    title: str
+    summary: str
+    link: str = ""
+    published: datetime | None = None
+
+
+def rss(title: str, items: list[Item]) -> bytes:
+    parts = [f"<?xml version='1.0' encoding='utf-8'?>\n<rss version='2.0'><channel><title>{escape(title)}</title>"]
+    parts.append("<link>https://wire.test/</link><description>test wire</description>")
+    for item in items:
+        parts.append("<item>")
+        parts.append(f"<guid isPermaLink='false'>{escape(item.guid)}</guid><title>{escape(item.title)}</title>")
+        parts.append(f"<description>{escape(item.summary)}</description>")
+        if item.link:
+            parts.append(f"<link>{escape(item.link)}</link>")
+        if item.published:
+            parts.append(f"<pubDate>{format_datetime(item.published)}</pubDate>")
+        parts.append("</item>")
+    parts.append("</channel></rss>")
+    return "".join(parts).encode("utf-8")
+
+
+@dataclass
+class Received:
+    path: str
+    headers: dict[str, str]
+    body: bytes
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+@dataclass
+class Wire:
+    """Feeds at /feeds/<name>; alert receivers at /hooks/<name> that answer `hook_status[name]` (default 200)."""
+
+    server: TestServer
+    feeds: dict[str, list[Item]] = field(default_factory=dict)
+    raw: dict[str, bytes] = field(default_factory=dict)  # a feed name here serves these bytes instead
+    received: list[Received] = field(default_factory=list)
+    hook_status: dict[str, int] = field(default_factory=dict)
+    feed_requests: list[tuple[str, dict[str, str]]] = field(default_factory=list)
+
+    def url(self, path: str) -> str:
+        return str(self.server.make_url(path))
+
+    def posts(self, hook: str) -> list[Received]:
+        return [r for r in self.received if r.path == f"/hooks/{hook}"]
+
+
+async def start_wire() -> Wire:
+    app = web.Application()
+    wire = Wire(server=TestServer(app, host="127.0.0.1"))
+
+    async def feed(request: web.Request) -> web.Response:
+        name = request.match_info["name"]
+        wire.feed_requests.append((name, dict(request.headers)))
+        if name in wire.raw:
+            return web.Response(body=wire.raw[name], content_type="application/rss+xml")
+        if name not in wire.feeds:
+            raise web.HTTPNotFound()
+        body = rss(name, wire.feeds[name])
+        etag = '"' + hashlib.sha1(body).hexdigest()[:16] + '"'
+        if request.headers.get("If-None-Match") == etag:
+            return web.Response(status=304, headers={"ETag": etag})
+        return web.Response(body=body, content_type="application/rss+xml", headers={"ETag": etag})
+
+    async def hook(request: web.Request) -> web.Response:
+        name = request.match_info["name"]
+        status = wire.hook_status.get(name, 200)
+        body = await request.read()
+        if status == 200:
+            wire.received.append(Received(request.path, dict(request.headers), body))
+            return web.Response(text="ok")
+        return web.Response(status=status, text="unavailable")
+
+    app.router.add_get("/feeds/{name}", feed)
+    app.router.add_post("/hooks/{name}", hook)
+    await wire.server.start_server()
+    return wire
