@@ -27,8 +27,11 @@ def load_all(config: Path) -> tuple[Settings, Matcher]:
     problems = [
         Problem(
             f"watchlist {w.name!r} sends to unknown destination {name!r} (known: {', '.join(sorted(known))})",
-            str(w.file), w.line, None, "destinations",
-        )  # fmt: skip
+            str(w.file),
+            w.line,
+            None,
+            "destinations",
+        )
         for w in matcher.watchlists
         for name in (w.destinations or ())
         if name not in known
@@ -59,7 +62,8 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     settings, matcher = load_all(args.config)
-    logs.configure(args.log_level or os.environ.get("WIREMON_LOG_LEVEL") or settings.log_level, json_logs=args.json_logs)
+    level = args.log_level or os.environ.get("WIREMON_LOG_LEVEL") or settings.log_level
+    logs.configure(level, json_logs=args.json_logs)
     return asyncio.run(_run(settings, matcher))
 
 

@@ -121,9 +121,12 @@ class Daemon:
                 log.exception("feed.bug", extra={"wiremon_fields": {"feed": feed.url}})
                 errors = self.states[feed.url].consecutive_errors + 1
                 state = replace(
-                    self.states[feed.url], consecutive_errors=errors, last_status="failed", last_error=f"internal error: {exc!r}",
+                    self.states[feed.url],
+                    consecutive_errors=errors,
+                    last_status="failed",
+                    last_error=f"internal error: {exc!r}",
                     next_poll=schedule.after_error(feed.url, feed.interval, errors, self.clock.now()),
-                )  # fmt: skip
+                )
                 await self.store.save_feed_state(state)
                 report = PollReport(feed.url, "failed", reason=repr(exc))
             self.states[feed.url] = state

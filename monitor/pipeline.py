@@ -58,6 +58,9 @@ class Pipeline:
         self.destinations = destinations
         self.clock = clock
         self.window = window
+        # Deciding what is new and recording it is one step: two feeds carrying one article in the same tick
+        # must see each other's stories. Fetching and parsing stay concurrent.
+        self._detecting = asyncio.Lock()
 
     async def refresh(self, feed: FeedConfig, state: FeedState) -> tuple[FeedState, PollReport]:
         validators = Validators(etag=state.etag, last_modified=state.last_modified)
@@ -125,12 +128,13 @@ class Pipeline:
         except FeedError as exc:
             return await self._failed(state, feed, str(exc), now)
         stories = self._new_order(feed, parsed, now)
-        known = await self.store.known_items(feed.url, [s.id for s in stories])
-        fresh = [s for s in stories if s.id not in known]
-        alerting = state.primed or feed.alert_on_first_poll
-        seen, alerts = await self._detect(fresh, now, alerting)
-        ok = replace(ok, body_hash=fetched.body_hash, primed=True, items_seen=state.items_seen + len(fresh))
-        queued = await self.store.record_poll(ok, seen, alerts)
+        async with self._detecting:
+            known = await self.store.known_items(feed.url, [s.id for s in stories])
+            fresh = [s for s in stories if s.id not in known]
+            alerting = state.primed or feed.alert_on_first_poll
+            seen, alerts = await self._detect(fresh, now, alerting)
+            ok = replace(ok, body_hash=fetched.body_hash, primed=True, items_seen=state.items_seen + len(fresh))
+            queued = await self.store.record_poll(ok, seen, alerts)
         log_event(log, "feed.fetched", feed=feed.url, entries=len(stories), new=len(fresh), alerts=queued,
                   recorded_only=not alerting)  # fmt: skip
         return ok, PollReport(feed.url, "ok", new_stories=len(fresh), alerts=queued)

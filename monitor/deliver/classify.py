@@ -1,0 +1,140 @@
+"""classify: every delivery result becomes an outcome here, from one table.
+
+Keys are tried from the most to the least specific: a Slack error string from the response body, the exact
+HTTP status, the status class ("4xx"), and for sends that got no response, the exception's class (its MRO).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import Final
+
+import aiohttp
+
+from monitor.deliver.outcome import Dead, Delivered, DeliveryOutcome, Disabled, Retry
+
+Kind = type[Delivered] | type[Retry] | type[Dead] | type[Disabled]
+Key = int | str | type[BaseException]
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    kind: Kind
+    reason: str
+
+
+# fmt: off
+RULES: Final[Mapping[Key, Rule]] = {
+    # --- Slack incoming-webhook errors (plain-text body); more precise than the status they come with ---
+    # The message itself is wrong: resending the same bytes fails the same way, so dead-letter it.
+    "slack:invalid_payload": Rule(Dead, "Slack could not read this message"),  # 400
+    "slack:no_text": Rule(Dead, "Slack found no text in this message"),  # 400
+    "slack:missing_text_or_fallback_or_attachments": Rule(Dead, "Slack found no text in this message"),  # 400
+    "slack:invalid_blocks": Rule(Dead, "Slack rejected this message's blocks"),  # 400: a Block Kit limit
+    "slack:invalid_blocks_format": Rule(Dead, "Slack rejected this message's blocks"),  # 400
+    "slack:too_many_attachments": Rule(Dead, "Slack refused this message's attachments"),  # 400
+    "slack:user_not_found": Rule(Dead, "Slack could not find a user this message names"),  # 400
+    # The webhook or its channel is gone or barred: every message would fail; hold them and tell the operator.
+    "slack:no_service": Rule(Disabled, "the Slack webhook was removed or disabled"),  # 404
+    "slack:no_service_id": Rule(Disabled, "the Slack webhook url is incomplete"),  # 400, but about the url
+    "slack:no_team": Rule(Disabled, "the Slack workspace of this webhook does not exist"),  # 404
+    "slack:team_disabled": Rule(Disabled, "the Slack workspace is disabled"),  # 404
+    "slack:invalid_token": Rule(Disabled, "the Slack webhook token is invalid"),  # 403: needs a new url
+    "slack:channel_not_found": Rule(Disabled, "the Slack channel does not exist"),  # 404
+    "slack:channel_is_archived": Rule(Disabled, "the Slack channel is archived"),  # 410
+    "slack:action_prohibited": Rule(Disabled, "a Slack admin restricts this webhook"),  # 403: admin must act
+    # 403: only admins may post in #general, so every message would be refused
+    "slack:posting_to_general_channel_denied": Rule(Disabled, "only Slack admins may post in this channel"),
+    "slack:rollup_error": Rule(Retry, "Slack had an internal error"),  # 500: not our fault, try again
+    # --- exact HTTP statuses ---
+    400: Rule(Dead, "the receiver rejected this alert"),  # malformed for this receiver: resending cannot help
+    413: Rule(Dead, "the alert is too large for the receiver"),  # a property of this alert
+    422: Rule(Dead, "the receiver could not process this alert"),  # well-formed but refused: same next time
+    # 401/403: Retry, not Disabled. A receiver refusing our credentials is usually mid-change (a secret
+    # rotation, an allow-list being updated) and gets fixed on its side; Retry resumes on the outbox schedule
+    # by itself, while Disabled would hold every alert until a restart. Delivery is in order: none overtakes.
+    401: Rule(Retry, "the receiver refused our credentials (check the signing secret)"),
+    403: Rule(Retry, "the receiver forbids us (check its allow-list or secret)"),
+    404: Rule(Disabled, "the url no longer exists"),  # every alert would get the same answer
+    405: Rule(Disabled, "the url does not accept POST"),  # a wrong endpoint, not a bad alert
+    410: Rule(Disabled, "the receiver is gone"),  # Standard Webhooks: 410 means stop sending
+    408: Rule(Retry, "the receiver timed out reading the request"),  # transient
+    425: Rule(Retry, "the receiver asked us to retry later"),  # Too Early: transient by definition
+    429: Rule(Retry, "rate limited"),  # wait at least its Retry-After
+    503: Rule(Retry, "the receiver is unavailable"),  # often with a Retry-After
+    # --- status classes, when no exact row matched ---
+    "2xx": Rule(Delivered, "accepted"),
+    # Redirects are never followed (allow_redirects=False): a POST re-sent elsewhere could leak signed alerts
+    # to a host nobody configured, and every later alert would bounce the same way. The fix is a new url in
+    # the config, so the destination is disabled (alerts stay queued) instead of dead-lettering each alert.
+    "3xx": Rule(Disabled, "redirect not followed; put the new location in the config"),
+    "4xx": Rule(Dead, "the receiver refused this alert"),  # any other client error concerns this alert
+    "5xx": Rule(Retry, "the receiver failed"),  # server trouble is expected to pass
+    # --- no response at all ---
+    aiohttp.ServerTimeoutError: Rule(Retry, "timed out"),  # also a ClientConnectionError: name it first
+    TimeoutError: Rule(Retry, "timed out"),  # the destination's timeout elapsed
+    aiohttp.InvalidURL: Rule(Disabled, "the url is invalid"),  # a config problem, the same for every alert
+    aiohttp.ClientConnectionError: Rule(Retry, "could not connect"),  # refused, reset, DNS, TLS: may recover
+    aiohttp.ClientError: Rule(Retry, "HTTP error"),  # any other client failure (bad response framing, …)
+    UnicodeError: Rule(Dead, "the console cannot encode this alert"),  # the stream's encoding, this text
+    OSError: Rule(Retry, "writing failed"),  # console stream: a closed pipe or full disk may recover
+}
+# fmt: on
+UNEXPECTED: Final = Rule(Retry, "unexpected HTTP status")  # 1xx or nonsense: assume it passes
+DETAIL_LIMIT: Final = 200  # characters of a server's Location or an error message kept in a reason (logged)
+
+
+def classify_response(
+    status: int, headers: Mapping[str, str], now: datetime, slack_error: str | None = None
+) -> DeliveryOutcome:
+    """An HTTP response (and, for Slack, the error string in its body) → an outcome."""
+    label = f"HTTP {status}"
+    rule = RULES.get(f"slack:{slack_error}") if slack_error else None
+    if rule is not None:
+        label += f" {slack_error}"
+    else:
+        rule = RULES.get(status) or RULES.get(f"{status // 100}xx") or UNEXPECTED
+    detail = ""
+    if 300 <= status < 400 and (location := headers.get("Location")):
+        detail = f" (to {location[:DETAIL_LIMIT]})"
+    after = retry_after(headers.get("Retry-After"), now)
+    return _outcome(rule, f"{label}: {rule.reason}{detail}", after)
+
+
+def classify_exception(exc: BaseException) -> DeliveryOutcome:
+    """A send that raised an expected exception → an outcome. One not in the table is a bug: re-raised."""
+    for cls in type(exc).__mro__:
+        rule = RULES.get(cls)
+        if rule is not None:
+            text = (str(exc) or type(exc).__name__)[:DETAIL_LIMIT]
+            return _outcome(rule, f"{rule.reason}: {text}", None)
+    raise exc
+
+
+def retry_after(value: str | None, now: datetime) -> float | None:
+    """Retry-After in seconds from `now`: delta-seconds or an HTTP date (RFC 9110 §10.2.3), else None."""
+    if value is None:
+        return None
+    value = value.strip()
+    if value.isascii() and value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:  # "-0000" parses naive; HTTP dates are always GMT
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - now).total_seconds())
+
+
+def _outcome(rule: Rule, reason: str, after: float | None) -> DeliveryOutcome:
+    if rule.kind is Delivered:
+        return Delivered()
+    if rule.kind is Retry:
+        return Retry(reason, after)
+    if rule.kind is Dead:
+        return Dead(reason)
+    return Disabled(reason)

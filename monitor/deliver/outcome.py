@@ -1,0 +1,49 @@
+"""What a send can come to, and the protocol every sink implements.
+
+The outbox switches on these four outcomes; nothing else leaves a sink for an expected failure.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from monitor.model import Alert
+
+
+@dataclass(frozen=True, slots=True)
+class Delivered:
+    """The destination accepted the alert."""
+
+
+@dataclass(frozen=True, slots=True)
+class Retry:
+    """A passing failure: send the same alert again later. `after` is the server's Retry-After, in seconds."""
+
+    reason: str
+    after: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Dead:
+    """This alert can never be delivered as it is (the destination rejected its content): dead-letter it."""
+
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Disabled:
+    """The destination itself is gone or misconfigured: stop sending to it and tell the operator."""
+
+    reason: str
+
+
+DeliveryOutcome = Delivered | Retry | Dead | Disabled
+
+
+class Sink(Protocol):
+    """One configured destination. `send` never raises for an expected failure; CancelledError propagates."""
+
+    name: str
+
+    async def send(self, alert: Alert) -> DeliveryOutcome: ...
