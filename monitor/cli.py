@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import signal
 import sys
@@ -85,6 +86,26 @@ async def _run(settings: Settings, matcher: Matcher) -> int:
     return 0
 
 
+def cmd_feeds(args: argparse.Namespace) -> int:
+    """Each configured feed's health, read from the store (works while the daemon runs)."""
+    from monitor.health import feed_rows, render_feeds, retry_feed
+
+    settings = load_settings(args.config)
+    if args.retry:
+        found = asyncio.run(retry_feed(settings, args.retry))
+        if not found:
+            print(f"wiremon: no feed {args.retry!r} in {args.config}", file=sys.stderr)
+            return 1
+        print(f"{args.retry}: due now; a running daemon picks this up when it next starts")
+        return 0
+    rows = asyncio.run(feed_rows(settings))
+    if args.json:
+        print(json.dumps(rows, indent=2, default=str))
+    else:
+        print(render_feeds(rows, datetime.now(UTC)))
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from monitor.demo.run import run_demo
 
@@ -119,6 +140,12 @@ def build_parser() -> argparse.ArgumentParser:
     check = sub.add_parser("check", help="validate config and watchlists; non-zero exit on any error")
     check.add_argument("--config", type=Path, default=DEFAULT_CONFIG, help="config file (default: %(default)s)")
     check.set_defaults(func=cmd_check)
+
+    feeds = sub.add_parser("feeds", help="each feed's health: last success, last error, next poll, items seen")
+    feeds.add_argument("--config", type=Path, default=DEFAULT_CONFIG, help="config file (default: %(default)s)")
+    feeds.add_argument("--json", action="store_true", help="JSON instead of a table")
+    feeds.add_argument("--retry", metavar="URL", help="poll this feed on the next tick (also one marked gone)")
+    feeds.set_defaults(func=cmd_feeds)
 
     demo = sub.add_parser("demo", help="the whole pipeline offline, against local demo feeds")
     demo.add_argument("--duration", type=float, default=90.0, help="seconds to run (default: %(default)s)")

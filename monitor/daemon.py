@@ -12,6 +12,7 @@ from contextlib import AsyncExitStack
 from dataclasses import replace
 from types import TracebackType
 from typing import TextIO
+from urllib.parse import urlsplit
 
 import aiohttp
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -29,7 +30,6 @@ from monitor.store import FeedState, Store, open_store
 
 log = logging.getLogger("wiremon.daemon")
 
-MAX_CONCURRENT_POLLS = 16
 SHUTDOWN_DEADLINE = 20.0  # seconds in-flight polls and deliveries get to finish on a stop
 
 
@@ -53,7 +53,8 @@ class Daemon:
         self._session: aiohttp.ClientSession | None = None
         self._pipeline: Pipeline | None = None
         self._deliverer: Deliverer | None = None
-        self._polls = asyncio.Semaphore(MAX_CONCURRENT_POLLS)
+        self._polls = asyncio.Semaphore(settings.concurrency)
+        self._hosts: dict[str, asyncio.Semaphore] = {}  # politeness: a few requests in flight per host
         self._ticking: asyncio.Task[list[PollReport]] | None = None
 
     # --- lifecycle -------------------------------------------------------------------------------------
@@ -64,13 +65,13 @@ class Daemon:
         stack.push_async_callback(self.store.close)
         pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="wiremon-parse")
         stack.callback(pool.shutdown, wait=True, cancel_futures=True)
-        self._session = make_session()
+        self._session = make_session(limit_per_host=self.settings.per_host)
         stack.push_async_callback(self._session.close)
         sinks = build_sinks(self.settings.effective_destinations(), self._session, self.clock, self.console)
         self._deliverer = Deliverer(self.store, sinks, self.clock)
         self._pipeline = Pipeline(
             store=self.store,
-            fetcher=Fetcher(self._session),
+            fetcher=Fetcher(self._session, clock=self.clock),
             parse_pool=pool,
             matcher=lambda: self.matcher,
             destinations=lambda: [d.name for d in self.settings.effective_destinations()],
@@ -106,7 +107,7 @@ class Daemon:
     async def poll_due(self) -> list[PollReport]:
         """Poll every feed whose time has come; one feed's failure never touches another."""
         now = self.clock.now()
-        due = [f for f in self.settings.feeds if self.states[f.url].next_poll <= now]
+        due = [f for f in self.settings.feeds if self.states[f.url].next_poll <= now and not self.states[f.url].gone]
         reports = await asyncio.gather(*(self._poll(feed) for feed in due))
         if any(r.alerts for r in reports) and self._deliverer:
             self._deliverer.wake()
@@ -114,7 +115,10 @@ class Daemon:
 
     async def _poll(self, feed: FeedConfig) -> PollReport:
         assert self._pipeline is not None, "the daemon is not started"
-        async with self._polls:
+        state = self.states[feed.url]
+        host = urlsplit(state.fetch_url or feed.url).hostname or ""
+        per_host = self._hosts.setdefault(host, asyncio.Semaphore(self.settings.per_host))
+        async with per_host, self._polls:  # host first: a feed waiting on its host holds no global slot
             try:
                 state, report = await self._pipeline.refresh(feed, self.states[feed.url])
             except Exception as exc:  # a bug: logged with its traceback, the feed backs off, siblings go on

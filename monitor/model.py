@@ -35,6 +35,7 @@ class ParsedFeed:
     link: str | None
     entries: tuple[RawEntry, ...]
     bozo: str | None = None  # the parser's complaint, if it recovered from malformed input
+    ttl: float | None = None  # seconds: the feed's own <ttl> (RSS 2.0), a hint not to poll sooner
 
 
 @dataclass(frozen=True, slots=True)

@@ -39,6 +39,11 @@ class PollReport:
     reason: str | None = None
 
 
+def _pace(feed: FeedConfig, max_age: float | None) -> float | None:
+    """The server's own pace, unless the user chose to ignore it for this feed."""
+    return max_age if feed.server_pace else None
+
+
 class Pipeline:
     def __init__(
         self,
@@ -64,17 +69,17 @@ class Pipeline:
 
     async def refresh(self, feed: FeedConfig, state: FeedState) -> tuple[FeedState, PollReport]:
         validators = Validators(etag=state.etag, last_modified=state.last_modified)
-        outcome = await self.fetcher.fetch(feed.url, validators)
+        outcome = await self.fetcher.fetch(state.fetch_url or feed.url, validators)
         now = self.clock.now()
         polled = replace(state, name=feed.name, interval=feed.interval, last_polled=now)
         match outcome:
             case Fetched():
                 return await self._fetched(feed, polled, outcome, now)
-            case NotModified(validators=v, max_age=max_age):
+            case NotModified(validators=v, max_age=max_age, permanent_redirect=moved):
                 new = replace(
-                    polled, etag=v.etag or state.etag, last_modified=v.last_modified or state.last_modified,
+                    schedule.follow_move(polled, state.fetch_url or feed.url, moved), etag=v.etag or state.etag, last_modified=v.last_modified or state.last_modified,
                     consecutive_errors=0, last_status="304 not modified", last_error=None, last_success=now,
-                    next_poll=schedule.after_success(feed.url, feed.interval, now, max_age),
+                    next_poll=schedule.after_success(feed.url, feed.interval, now, _pace(feed, max_age)),
                 )  # fmt: skip
                 return await self._saved(new, PollReport(feed.url, "not-modified"))
             case RateLimited(retry_after=retry_after, status=status):
@@ -85,7 +90,10 @@ class Pipeline:
                 log_event(log, "feed.rate_limited", logging.WARNING, feed=feed.url, retry_after=retry_after)
                 return await self._saved(new, PollReport(feed.url, "rate-limited"))
             case Gone(status=status):
-                reason = f"HTTP {status}: the publisher says this feed is gone; remove it from the config"
+                reason = (
+                    f"HTTP {status}: the publisher says this feed is gone; it is no longer polled"
+                    " (remove it from the config, or `wiremon feeds --retry URL` to try it again)"
+                )
                 log_event(log, "feed.gone", logging.ERROR, feed=feed.url, reason=reason)
                 return await self._failed(polled, feed, reason, now, status="gone", backoff=schedule.MAX_BACKOFF)
             case Failed(reason=reason):
@@ -114,10 +122,14 @@ class Pipeline:
         self, feed: FeedConfig, state: FeedState, fetched: Fetched, now: datetime
     ) -> tuple[FeedState, PollReport]:
         ok = replace(
-            state, etag=fetched.validators.etag, last_modified=fetched.validators.last_modified,
+            schedule.follow_move(state, state.fetch_url or feed.url, fetched.permanent_redirect),
+            etag=fetched.validators.etag, last_modified=fetched.validators.last_modified,
             consecutive_errors=0, last_status=f"{fetched.status} ok", last_error=None, last_success=now,
-            next_poll=schedule.after_success(feed.url, feed.interval, now, fetched.max_age),
+            next_poll=schedule.after_success(feed.url, feed.interval, now, _pace(feed, fetched.max_age)),
         )  # fmt: skip
+        if ok.fetch_url != state.fetch_url:
+            log_event(log, "feed.moved", logging.WARNING, feed=feed.url, now_at=ok.fetch_url,
+                      note="permanent redirect adopted; update the config's url")  # fmt: skip
         if state.primed and fetched.body_hash == state.body_hash:
             return await self._saved(ok, PollReport(feed.url, "unchanged"))
         loop = asyncio.get_running_loop()
@@ -127,6 +139,9 @@ class Pipeline:
             )
         except FeedError as exc:
             return await self._failed(state, feed, str(exc), now)
+        if parsed.ttl and feed.server_pace:
+            paced = schedule.after_success(feed.url, feed.interval, now, max(parsed.ttl, fetched.max_age or 0))
+            ok = replace(ok, next_poll=max(ok.next_poll, paced))
         stories = self._new_order(feed, parsed, now)
         async with self._detecting:
             known = await self.store.known_items(feed.url, [s.id for s in stories])

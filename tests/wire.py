@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 from dataclasses import dataclass, field
@@ -23,8 +24,10 @@ class Item:
     published: datetime | None = None
 
 
-def rss(title: str, items: list[Item]) -> bytes:
+def rss(title: str, items: list[Item], ttl: int | None = None) -> bytes:
     parts = [f"<?xml version='1.0' encoding='utf-8'?>\n<rss version='2.0'><channel><title>{escape(title)}</title>"]
+    if ttl:
+        parts.append(f"<ttl>{ttl}</ttl>")
     parts.append("<link>https://wire.test/</link><description>test wire</description>")
     for item in items:
         parts.append("<item>")
@@ -59,6 +62,11 @@ class Wire:
     received: list[Received] = field(default_factory=list)
     hook_status: dict[str, int] = field(default_factory=dict)
     feed_requests: list[tuple[str, dict[str, str]]] = field(default_factory=list)
+    feed_headers: dict[str, dict[str, str]] = field(default_factory=dict)  # extra response headers per feed
+    answers: dict[str, tuple[int, dict[str, str]]] = field(default_factory=dict)  # a status instead of the feed
+    ttl: dict[str, int] = field(default_factory=dict)  # a feed's <ttl>, minutes
+    in_flight: int = 0
+    most_in_flight: int = 0
 
     def url(self, path: str) -> str:
         return str(self.server.make_url(path))
@@ -74,15 +82,29 @@ async def start_wire() -> Wire:
     async def feed(request: web.Request) -> web.Response:
         name = request.match_info["name"]
         wire.feed_requests.append((name, dict(request.headers)))
+        wire.in_flight += 1
+        wire.most_in_flight = max(wire.most_in_flight, wire.in_flight)
+        try:
+            for _ in range(5):  # let every other poll the daemon started reach us before we answer
+                await asyncio.sleep(0)
+            return answer(name, request)
+        finally:
+            wire.in_flight -= 1
+
+    def answer(name: str, request: web.Request) -> web.Response:
+        if name in wire.answers:
+            status, headers = wire.answers[name]
+            return web.Response(status=status, headers=headers)
         if name in wire.raw:
             return web.Response(body=wire.raw[name], content_type="application/rss+xml")
         if name not in wire.feeds:
             raise web.HTTPNotFound()
-        body = rss(name, wire.feeds[name])
+        body = rss(name, wire.feeds[name], wire.ttl.get(name))
         etag = '"' + hashlib.sha1(body).hexdigest()[:16] + '"'
         if request.headers.get("If-None-Match") == etag:
-            return web.Response(status=304, headers={"ETag": etag})
-        return web.Response(body=body, content_type="application/rss+xml", headers={"ETag": etag})
+            return web.Response(status=304, headers={"ETag": etag, **wire.feed_headers.get(name, {})})
+        headers = {"ETag": etag, **wire.feed_headers.get(name, {})}
+        return web.Response(body=body, content_type="application/rss+xml", headers=headers)
 
     async def hook(request: web.Request) -> web.Response:
         name = request.match_info["name"]

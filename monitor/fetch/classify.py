@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import Enum, auto
 from typing import Final
@@ -99,14 +99,21 @@ _HEAD_OUTCOMES: Final[Mapping[Disposition, Callable[[Head], FetchOutcome]]] = {
 }
 
 
-def head_outcome(head: Head) -> FetchOutcome:
+def head_outcome(head: Head, *, final_url: str = "", hops: tuple[int, ...] = ()) -> FetchOutcome:
     """The outcome of a response whose body we do not need."""
     builder = _HEAD_OUTCOMES.get(disposition(head.status), _failed)
-    return builder(head)
+    outcome = builder(head)
+    if isinstance(outcome, NotModified) and _all_permanent(hops):
+        outcome = replace(outcome, permanent_redirect=final_url)
+    return outcome
+
+
+def _all_permanent(hops: tuple[int, ...]) -> bool:
+    return bool(hops) and all(status in PERMANENT_REDIRECTS for status in hops)
 
 
 def fetched(head: Head, body: bytes, *, final_url: str, hops: tuple[int, ...]) -> Fetched:
-    permanent = bool(hops) and all(status in PERMANENT_REDIRECTS for status in hops)
+    permanent = _all_permanent(hops)
     return Fetched(
         body=body,
         validators=head.validators,

@@ -103,7 +103,7 @@ class Fetcher:
         headers: CIMultiDictProxy[str] = response.headers
         head = Head(response.status, response.reason or "", headers, sent, self._clock.now())
         if disposition(response.status) is not Disposition.BODY:
-            return head_outcome(head)
+            return head_outcome(head, final_url=url, hops=hops)
         body = await self._read_capped(response)
         if body is None:
             return Failed(f"response larger than {_megabytes(self._max_bytes)}", response.status)

@@ -43,6 +43,7 @@ class NotModified:
 
     validators: Validators
     max_age: float | None
+    permanent_redirect: str | None = None  # as for Fetched: the 304 came from where the feed now lives
 
 
 @dataclass(frozen=True, slots=True)

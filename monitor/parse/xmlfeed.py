@@ -45,7 +45,20 @@ def parse_xml_feed(body: bytes, *, url: str, content_type: str | None) -> Parsed
         link=absolute_url(feed.get("link"), url),
         entries=entries,
         bozo=complaint,
+        ttl=_ttl(feed.get("ttl")),
     )
+
+
+MAX_TTL = 7 * 24 * 3600.0  # a <ttl> beyond a week is a typo, not a wish
+
+
+def _ttl(value: object) -> float | None:
+    """RSS 2.0 <ttl>: minutes a feed may be cached. Anything unreadable is ignored."""
+    try:
+        minutes = float(str(value).strip())
+    except ValueError:
+        return None
+    return min(minutes * 60.0, MAX_TTL) if minutes > 0 else None
 
 
 def _to_utf8(body: bytes, content_type: str | None) -> tuple[bytes, str | None]:

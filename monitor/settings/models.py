@@ -5,7 +5,8 @@ from __future__ import annotations
 import base64
 import re
 from pathlib import Path
-from typing import Annotated, Literal
+from string import Formatter
+from typing import Annotated, ClassVar, Literal
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
@@ -48,6 +49,7 @@ class FeedConfig(_Model):
     name: str = ""  # defaults to the URL's host
     interval: Duration = 300.0
     alert_on_first_poll: bool = False  # false: the first poll records what is there without alerting
+    server_pace: bool = True  # never poll sooner than the server's Cache-Control max-age or the feed's <ttl>
 
     @field_validator("url")
     @classmethod
@@ -61,12 +63,26 @@ class FeedConfig(_Model):
         return self
 
 
+class RateLimitConfig(_Model):
+    """How fast alerts may go to one destination: `burst` at once, then `per_second` (0.5: one every 2 s)."""
+
+    per_second: float = Field(gt=0, allow_inf_nan=False)
+    burst: int = Field(default=1, ge=1)
+
+
 class DestinationConfig(_Model):
+    # The placeholders a `template` may use; monitor/deliver/template.py fills each (a test keeps the two equal).
+    TEMPLATE_PLACEHOLDERS: ClassVar[tuple[str, ...]] = (
+        "title", "source", "link", "published", "watchlists", "terms", "summary",
+    )  # fmt: skip
+
     name: str = Field(min_length=1)
-    type: Literal["console", "slack", "webhook"]
+    type: Literal["console", "slack", "webhook", "discord", "teams"]
     url: str | None = None
     secret: str | None = None  # Standard Webhooks secret, "whsec_<base64>"; webhook only
     timeout: Duration = 10.0
+    template: str | None = Field(default=None, min_length=1)  # the alert's short text, e.g. "{source}: {title}"
+    rate_limit: RateLimitConfig | None = None  # None: the type's default (monitor/deliver/ratelimit.py)
 
     @field_validator("url")
     @classmethod
@@ -87,12 +103,34 @@ class DestinationConfig(_Model):
             raise ValueError("a webhook secret must hold at least 16 bytes (24 base64 characters)")
         return value
 
+    @field_validator("template")
+    @classmethod
+    def _template(cls, value: str | None) -> str | None:
+        """Placeholders are checked here, at load time; the text is never given to str.format."""
+        if value is None:
+            return None
+        known = ", ".join(f"{{{name}}}" for name in cls.TEMPLATE_PLACEHOLDERS)
+        try:
+            parsed = list(Formatter().parse(value))
+        except ValueError as exc:  # a lone { or }
+            raise ValueError(f"template: {exc}; write {{{{ and }}}} for literal braces") from exc
+        for _, name, spec, conversion in parsed:
+            if name is None:
+                continue
+            if name not in cls.TEMPLATE_PLACEHOLDERS:
+                raise ValueError(f"unknown placeholder {{{name}}} in template; expected one of {known}")
+            if spec or conversion:
+                raise ValueError(f"placeholder {{{name}}} in template takes no format spec or conversion")
+        return value
+
     @model_validator(mode="after")
     def _needs(self) -> DestinationConfig:
-        if self.type in ("slack", "webhook") and not self.url:
+        if self.type in ("slack", "webhook", "discord", "teams") and not self.url:
             raise ValueError(f"a {self.type} destination needs a url")
         if self.secret and self.type != "webhook":
             raise ValueError("only webhook destinations are signed; remove secret")
+        if self.template and self.type == "webhook":
+            raise ValueError("a webhook destination sends data, not text; remove template")
         return self
 
 
@@ -102,6 +140,8 @@ class Settings(_Model):
     watchlists: Path = Path("watchlists")  # a file or a folder of *.yaml, relative to the config file
     store: str = "wiremon.db"  # SQLite path, relative to the config file
     tick: Duration = 5.0  # how often the scheduler looks for due feeds
+    concurrency: int = Field(default=16, ge=1, le=1000)  # polls in flight at once, all feeds together
+    per_host: int = Field(default=2, ge=1, le=16)  # polls in flight at once to one host
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     base_dir: Path = Path(".")  # set by the loader: the config file's folder
 

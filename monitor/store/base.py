@@ -30,6 +30,14 @@ class FeedState:
     last_polled: datetime | None = None
     last_success: datetime | None = None
     items_seen: int = 0
+    fetch_url: str | None = None  # where the feed now lives, once a permanent redirect was adopted
+    redirect_candidate: str | None = None  # a permanent redirect seen on the last polls, not yet adopted
+    redirect_count: int = 0  # consecutive polls that saw redirect_candidate
+
+    @property
+    def gone(self) -> bool:
+        """The publisher answered 410 Gone: the feed is not polled again until an operator says so."""
+        return self.last_status == "gone"
 
 
 @dataclass(frozen=True, slots=True)

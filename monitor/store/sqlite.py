@@ -104,8 +104,8 @@ class SQLiteStore:
         def read(db: sqlite3.Connection) -> dict[str, FeedState]:
             rows = db.execute(
                 "SELECT url, name, interval_s, next_poll, etag, last_modified, body_hash, primed,"
-                " consecutive_errors, last_status, last_error, last_polled, last_success, items_seen"
-                " FROM feeds"
+                " consecutive_errors, last_status, last_error, last_polled, last_success, items_seen,"
+                " fetch_url, redirect_candidate, redirect_count FROM feeds"
             ).fetchall()
             return {
                 r[0]: FeedState(
@@ -113,6 +113,9 @@ class SQLiteStore:
                     last_modified=r[5], body_hash=r[6], primed=bool(r[7]), consecutive_errors=r[8],
                     last_status=r[9], last_error=r[10], last_polled=_opt(r[11]), last_success=_opt(r[12]),
                     items_seen=r[13],
+                    fetch_url=r[14],
+                    redirect_candidate=r[15],
+                    redirect_count=r[16],
                 )
                 for r in rows
             }
@@ -123,19 +126,23 @@ class SQLiteStore:
     def _save_feed(db: sqlite3.Connection, s: FeedState) -> None:
         db.execute(
             "INSERT INTO feeds (url, name, interval_s, next_poll, etag, last_modified, body_hash, primed,"
-            " consecutive_errors, last_status, last_error, last_polled, last_success, items_seen)"
-            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+            " consecutive_errors, last_status, last_error, last_polled, last_success, items_seen,"
+            " fetch_url, redirect_candidate, redirect_count)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
             " ON CONFLICT (url) DO UPDATE SET name=excluded.name, interval_s=excluded.interval_s,"
             " next_poll=excluded.next_poll, etag=excluded.etag, last_modified=excluded.last_modified,"
             " body_hash=excluded.body_hash, primed=excluded.primed,"
             " consecutive_errors=excluded.consecutive_errors, last_status=excluded.last_status,"
             " last_error=excluded.last_error, last_polled=excluded.last_polled,"
-            " last_success=excluded.last_success, items_seen=excluded.items_seen",
+            " last_success=excluded.last_success, items_seen=excluded.items_seen,"
+            " fetch_url=excluded.fetch_url, redirect_candidate=excluded.redirect_candidate,"
+            " redirect_count=excluded.redirect_count",
             (
                 s.url, s.name, s.interval, iso(s.next_poll), s.etag, s.last_modified, s.body_hash,
                 int(s.primed), s.consecutive_errors, s.last_status, s.last_error,
                 iso(s.last_polled) if s.last_polled else None,
-                iso(s.last_success) if s.last_success else None, s.items_seen,
+                iso(s.last_success) if s.last_success else None, s.items_seen, s.fetch_url,
+                s.redirect_candidate, s.redirect_count,
             ),
         )
 

@@ -1,0 +1,4 @@
+-- 0002: where a feed is fetched from once it has moved (301/308 seen consistently), and the move in progress.
+ALTER TABLE feeds ADD COLUMN fetch_url TEXT;
+ALTER TABLE feeds ADD COLUMN redirect_candidate TEXT;
+ALTER TABLE feeds ADD COLUMN redirect_count INTEGER NOT NULL DEFAULT 0
