@@ -77,7 +77,8 @@ class Pipeline:
                 return await self._fetched(feed, polled, outcome, now)
             case NotModified(validators=v, max_age=max_age, permanent_redirect=moved):
                 new = replace(
-                    schedule.follow_move(polled, state.fetch_url or feed.url, moved), etag=v.etag or state.etag, last_modified=v.last_modified or state.last_modified,
+                    schedule.follow_move(polled, state.fetch_url or feed.url, moved),
+                    etag=v.etag or state.etag, last_modified=v.last_modified or state.last_modified,
                     consecutive_errors=0, last_status="304 not modified", last_error=None, last_success=now,
                     next_poll=schedule.after_success(feed.url, feed.interval, now, _pace(feed, max_age)),
                 )  # fmt: skip
