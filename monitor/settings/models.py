@@ -134,6 +134,28 @@ class DestinationConfig(_Model):
         return self
 
 
+class ServerConfig(_Model):
+    listen: str = "127.0.0.1:8787"  # host:port of the status server, or "off"
+    token: str | None = None  # when set, every endpoint but /healthz needs "Authorization: Bearer <token>"
+
+    @field_validator("listen")
+    @classmethod
+    def _listen(cls, value: str) -> str:
+        if value == "off":
+            return value
+        host, sep, port = value.rpartition(":")
+        if not sep or not host or not port.isdigit() or not 0 <= int(port) <= 65535:
+            raise ValueError(f"expected host:port (e.g. 127.0.0.1:8787) or off, got {value!r}")
+        return value
+
+    @property
+    def address(self) -> tuple[str, int] | None:
+        if self.listen == "off":
+            return None
+        host, _, port = self.listen.rpartition(":")
+        return host.strip("[]"), int(port)
+
+
 class Settings(_Model):
     feeds: list[FeedConfig] = []
     destinations: list[DestinationConfig] = []
@@ -143,6 +165,7 @@ class Settings(_Model):
     concurrency: int = Field(default=16, ge=1, le=1000)  # polls in flight at once, all feeds together
     per_host: int = Field(default=2, ge=1, le=16)  # polls in flight at once to one host
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    server: ServerConfig = ServerConfig()
     base_dir: Path = Path(".")  # set by the loader: the config file's folder
 
     @model_validator(mode="after")
