@@ -13,33 +13,12 @@ from pathlib import Path
 from typing import TextIO
 
 from monitor import __version__, logs
-from monitor.errors import ConfigError, Problem, WiremonError
+from monitor.config import load_all
+from monitor.errors import ConfigError, WiremonError
 from monitor.match import Matcher, load_watchlists
 from monitor.settings import Settings, load_settings
 
 DEFAULT_CONFIG = Path("config/wiremon.yaml")
-
-
-def load_all(config: Path) -> tuple[Settings, Matcher]:
-    """Config and watchlists, validated together; every problem found is reported at once."""
-    settings = load_settings(config)
-    matcher = load_watchlists(settings.watchlists_path)
-    known = {d.name for d in settings.effective_destinations()}
-    problems = [
-        Problem(
-            f"watchlist {w.name!r} sends to unknown destination {name!r} (known: {', '.join(sorted(known))})",
-            str(w.file),
-            w.line,
-            None,
-            "destinations",
-        )
-        for w in matcher.watchlists
-        for name in (w.destinations or ())
-        if name not in known
-    ]
-    if problems:
-        raise ConfigError(problems)
-    return settings, matcher
 
 
 def _report(exc: WiremonError, err: TextIO) -> int:
@@ -65,23 +44,31 @@ def cmd_run(args: argparse.Namespace) -> int:
     settings, matcher = load_all(args.config)
     level = args.log_level or os.environ.get("WIREMON_LOG_LEVEL") or settings.log_level
     logs.configure(level, json_logs=args.json_logs)
-    return asyncio.run(_run(settings, matcher))
+    return asyncio.run(_run(settings, matcher, args.config))
 
 
-async def _run(settings: Settings, matcher: Matcher) -> int:
+async def _run(settings: Settings, matcher: Matcher, config: Path) -> int:
     from monitor.daemon import Daemon
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
+    reloads: set[asyncio.Task[bool]] = set()
 
-    def on_signal(signum: int) -> None:
+    def on_stop(signum: int) -> None:
         if stop.is_set():  # a second signal: leave now; every committed poll and alert is already on disk
             os._exit(128 + signum)
         stop.set()
 
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(signum, on_signal, signum)
-    async with Daemon(settings, matcher=matcher) as daemon:
+    async with Daemon(settings, matcher=matcher, config_path=config) as daemon:
+
+        def on_hangup() -> None:
+            task = asyncio.create_task(daemon.reload("SIGHUP"))
+            reloads.add(task)
+            task.add_done_callback(reloads.discard)
+
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, on_stop, signum)
+        loop.add_signal_handler(signal.SIGHUP, on_hangup)
         await daemon.run(stop)
     return 0
 

@@ -9,17 +9,22 @@ import logging
 import sys
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AsyncExitStack
-from dataclasses import replace
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from pathlib import Path
 from types import TracebackType
 from typing import TextIO
 from urllib.parse import urlsplit
 
 import aiohttp
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from watchfiles import awatch
 
 from monitor import schedule
 from monitor.clock import Clock, SystemClock
+from monitor.config import load_all
 from monitor.deliver import build_sinks
+from monitor.errors import ConfigError, Problem
 from monitor.fetch import Fetcher, make_session
 from monitor.logs import log_event
 from monitor.match import Matcher, load_watchlists
@@ -31,6 +36,17 @@ from monitor.store import FeedState, Store, open_store
 log = logging.getLogger("wiremon.daemon")
 
 SHUTDOWN_DEADLINE = 20.0  # seconds in-flight polls and deliveries get to finish on a stop
+WATCH_DEBOUNCE_MS = 400  # file changes closer together than this are one reload (editors write in steps)
+
+
+@dataclass(frozen=True)
+class ConfigStatus:
+    """The config in force, and the outcome of the last attempt to load it."""
+
+    path: Path | None
+    loaded_at: datetime
+    ok: bool = True
+    problems: tuple[Problem, ...] = ()
 
 
 class Daemon:
@@ -38,12 +54,14 @@ class Daemon:
         self,
         settings: Settings,
         *,
+        config_path: Path | None = None,
         matcher: Matcher | None = None,
         clock: Clock | None = None,
         console: TextIO | None = None,
         store: Store | None = None,
     ) -> None:
         self.settings = settings
+        self.config_path = config_path  # reloads read it again; None: no reloads
         self.clock = clock or SystemClock()
         self.console = console or sys.stdout
         self.matcher = matcher or load_watchlists(settings.watchlists_path)
@@ -56,6 +74,9 @@ class Daemon:
         self._polls = asyncio.Semaphore(settings.concurrency)
         self._hosts: dict[str, asyncio.Semaphore] = {}  # politeness: a few requests in flight per host
         self._ticking: asyncio.Task[list[PollReport]] | None = None
+        self.config_status = ConfigStatus(config_path, self.clock.now())
+        self._reloading = asyncio.Lock()
+        self.reloaded = asyncio.Event()  # set after every reload attempt, applied or not (for waiters)
 
     # --- lifecycle -------------------------------------------------------------------------------------
 
@@ -92,15 +113,81 @@ class Daemon:
         """Stored schedules survive restarts; feeds new to the config start spread over the first ticks."""
         stored = await self.store.feed_states()
         now = self.clock.now()
+        states: dict[str, FeedState] = {}
         for feed in self.settings.feeds:
-            state = stored.get(feed.url)
+            state = self.states.get(feed.url) or stored.get(feed.url)
             if state is None:
                 state = FeedState(
                     url=feed.url, name=feed.name, interval=feed.interval,
                     next_poll=schedule.first_poll(feed.url, now, self.settings.tick),
                 )  # fmt: skip
                 await self.store.save_feed_state(state)
-            self.states[feed.url] = state
+            states[feed.url] = state
+        self.states = states
+
+    # --- reload ----------------------------------------------------------------------------------------
+
+    async def reload(self, why: str = "requested") -> bool:
+        """Read config and watchlists again; apply them only if all of it is valid. Returns whether applied.
+
+        An invalid edit keeps the running version: the problems are logged and kept in `config_status`.
+        """
+        if self.config_path is None:
+            return False
+        try:
+            return await self._reload(why)
+        finally:
+            self.reloaded.set()
+
+    async def _reload(self, why: str) -> bool:
+        assert self.config_path is not None
+        async with self._reloading:
+            loop = asyncio.get_running_loop()
+            try:  # compiling a large watchlist set takes seconds: off the event loop
+                settings, matcher = await loop.run_in_executor(None, load_all, self.config_path)
+            except ConfigError as exc:
+                self.config_status = replace(self.config_status, ok=False, problems=tuple(exc.problems))
+                for problem in exc.problems:
+                    log_event(log, "config.reload_failed", logging.ERROR, why=why, problem=str(problem),
+                              note="the running configuration stays in force")  # fmt: skip
+                return False
+            await self._apply(settings, matcher)
+            self.config_status = ConfigStatus(self.config_path, self.clock.now())
+            log_event(log, "config.reloaded", why=why, feeds=len(settings.feeds), watchlists=len(matcher.watchlists),
+                      destinations=len(settings.effective_destinations()))  # fmt: skip
+            return True
+
+    async def _apply(self, settings: Settings, matcher: Matcher) -> None:
+        old = self.settings
+        for field in ("store", "server"):
+            if getattr(settings, field) != getattr(old, field):
+                log_event(log, "config.needs_restart", logging.WARNING, setting=field)
+        settings = settings.model_copy(update={"store": old.store, "server": old.server})
+        self.settings, self.matcher = settings, matcher  # the pipeline reads both per poll: an atomic swap
+        await self._load_feed_states()
+        if settings.concurrency != old.concurrency:
+            self._polls = asyncio.Semaphore(settings.concurrency)
+        if settings.per_host != old.per_host:
+            self._hosts = {}
+        if settings.effective_destinations() != old.effective_destinations() and self._deliverer and self._session:
+            sinks = build_sinks(settings.effective_destinations(), self._session, self.clock, self.console)
+            unchanged = {d.name for d in settings.effective_destinations()} & {
+                d.name for d in old.effective_destinations() if d in settings.effective_destinations()
+            }
+            self._deliverer.replace_sinks(sinks, keep_disabled=unchanged)
+            self._deliverer.wake()
+
+    async def _watch_config(self, stop: asyncio.Event) -> None:
+        """Reload when the config file or anything under the watchlists path changes."""
+        if self.config_path is None:
+            return
+        while not stop.is_set():
+            paths = [self.config_path, self.settings.watchlists_path]
+            watched = [p for p in paths if p.exists()]
+            async for _changes in awatch(*watched, stop_event=stop, debounce=WATCH_DEBOUNCE_MS, recursive=True):
+                await self.reload("file changed")
+                if [self.config_path, self.settings.watchlists_path] != paths:
+                    break  # the watchlists moved: watch the new place
 
     # --- work ------------------------------------------------------------------------------------------
 
@@ -146,16 +233,17 @@ class Daemon:
         scheduler = AsyncIOScheduler(timezone="UTC")
         scheduler.add_job(
             self._tick, "interval", seconds=self.settings.tick, id="tick", coalesce=True, max_instances=1,
-            misfire_grace_time=None, next_run_time=self.clock.now(),
+            misfire_grace_time=None, next_run_time=datetime.now(UTC),  # APScheduler runs on real time
         )  # fmt: skip
         delivering = asyncio.create_task(self._deliverer.run(stop), name="wiremon-deliverer")
+        watching = asyncio.create_task(self._watch_config(stop), name="wiremon-config-watch")
         scheduler.start()
         try:
             await stop.wait()
         finally:
             scheduler.shutdown(wait=False)
             log_event(log, "daemon.stopping", note="finishing in-flight polls and deliveries")
-            pending = [t for t in (self._ticking, delivering) if t is not None]
+            pending = [t for t in (self._ticking, delivering, watching) if t is not None]
             _done, late = await asyncio.wait(pending, timeout=SHUTDOWN_DEADLINE)
             for task in late:
                 task.cancel()

@@ -67,6 +67,11 @@ class Deliverer:
     def wake(self) -> None:
         self._wake.set()
 
+    def replace_sinks(self, sinks: Mapping[str, Sink], keep_disabled: set[str]) -> None:
+        """New destinations after a reload; one that was disabled stays so only if its config is unchanged."""
+        self.sinks = dict(sinks)
+        self.disabled = {name: why for name, why in self.disabled.items() if name in keep_disabled}
+
     async def drain(self) -> int:
         """Send everything due now; returns how many alerts were delivered."""
         delivered = 0
