@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.utils import format_datetime
@@ -61,11 +62,14 @@ class Wire:
     raw: dict[str, bytes] = field(default_factory=dict)  # a feed name here serves these bytes instead
     received: list[Received] = field(default_factory=list)
     hook_status: dict[str, int] = field(default_factory=dict)
+    hook_hang: set[str] = field(default_factory=set)  # these hooks record the request, then never answer
+    attempts: list[Received] = field(default_factory=list)  # every request a hook saw, answered or not
     feed_requests: list[tuple[str, dict[str, str]]] = field(default_factory=list)
     feed_headers: dict[str, dict[str, str]] = field(default_factory=dict)  # extra response headers per feed
     answers: dict[str, tuple[int, dict[str, str]]] = field(default_factory=dict)  # a status instead of the feed
     ttl: dict[str, int] = field(default_factory=dict)  # a feed's <ttl>, minutes
     in_flight: int = 0
+    poke: asyncio.Event = field(default_factory=asyncio.Event)  # set whenever a hook sees a request
     most_in_flight: int = 0
 
     def url(self, path: str) -> str:
@@ -73,6 +77,16 @@ class Wire:
 
     def posts(self, hook: str) -> list[Received]:
         return [r for r in self.received if r.path == f"/hooks/{hook}"]
+
+    async def wait_until(self, ready: Callable[[], bool]) -> None:
+        """Wait for hook requests until `ready()` holds (for tests driving a real daemon process)."""
+
+        async def watch() -> None:
+            while not ready():
+                self.poke.clear()
+                await self.poke.wait()
+
+        await asyncio.wait_for(watch(), 30)
 
 
 async def start_wire() -> Wire:
@@ -110,8 +124,13 @@ async def start_wire() -> Wire:
         name = request.match_info["name"]
         status = wire.hook_status.get(name, 200)
         body = await request.read()
+        wire.attempts.append(Received(request.path, dict(request.headers), body))
+        wire.poke.set()
+        if name in wire.hook_hang:
+            await asyncio.Event().wait()  # until the client gives up or the server closes
         if status == 200:
             wire.received.append(Received(request.path, dict(request.headers), body))
+            wire.poke.set()
             return web.Response(text="ok")
         return web.Response(status=status, text="unavailable")
 
