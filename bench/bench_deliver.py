@@ -1,4 +1,5 @@
-"""bench_deliver: formatting cost per alert, and signed webhook sends per second from one process.
+"""bench_deliver: formatting cost per alert (Slack, Discord, Teams, signed webhook), and signed webhook sends
+per second from one process.
 
     .venv/bin/python bench/bench_deliver.py [--quick]
 
@@ -21,8 +22,11 @@ from aiohttp import web
 
 from monitor.clock import FakeClock
 from monitor.deliver import Delivered
+from monitor.deliver.discord import discord_payload
 from monitor.deliver.signing import webhook_headers
 from monitor.deliver.slack import slack_payload
+from monitor.deliver.teams import encode as teams_encode
+from monitor.deliver.teams import teams_message
 from monitor.deliver.webhook import WebhookSink, encode, webhook_body
 from monitor.model import Alert, Story
 
@@ -76,9 +80,19 @@ def _formatting(quick: bool) -> list[dict[str, object]]:
     def slack_json(alert: Alert) -> object:
         return json.dumps(slack_payload(alert), ensure_ascii=False)
 
+    def discord_json(alert: Alert) -> object:
+        return json.dumps(discord_payload(alert), ensure_ascii=False, separators=(",", ":")).encode()
+
+    def teams_json(alert: Alert) -> object:
+        return teams_encode(teams_message(alert))  # includes the size check against the 28 KB limit
+
     cases: list[tuple[str, str, Callable[[Alert], object], list[Alert]]] = [
         ("slack_payload", "typical alert (600-char summary), to JSON", slack_json, typical),
         ("slack_payload", "10,000-char summary full of escapes, to JSON", slack_json, huge),
+        ("discord_payload", "typical alert (600-char summary), to JSON", discord_json, typical),
+        ("discord_payload", "10,000-char summary full of escapes, to JSON", discord_json, huge),
+        ("teams_message", "typical alert (600-char summary), to JSON", teams_json, typical),
+        ("teams_message", "10,000-char summary full of escapes, to JSON", teams_json, huge),
         ("webhook_sign", "body to JSON + HMAC-SHA256 headers", sign, typical),
     ]
     return [

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 
 from monitor.clock import Clock
 from monitor.deliver import Dead, Delivered, Disabled, Retry, Sink
+from monitor.deliver.ratelimit import limiter_of
 from monitor.logs import log_event
 from monitor.model import Alert, Hit, Story
 from monitor.store import OutboxRow, Store
@@ -62,6 +63,7 @@ class Deliverer:
         self.sinks = dict(sinks)
         self.clock = clock
         self.disabled: dict[str, str] = {}  # destination → why it was disabled
+        self.held: dict[str, datetime] = {}  # destination → when its rate limit lets the next alert go
         self._wake = asyncio.Event()
 
     def wake(self) -> None:
@@ -76,8 +78,8 @@ class Deliverer:
         """Send everything due now; returns how many alerts were delivered."""
         delivered = 0
         while True:
-            rows = await self.store.due_alerts(self.clock.now(), BATCH)
-            rows = [r for r in rows if r.alert.destination in self.sinks and r.alert.destination not in self.disabled]
+            now = self.clock.now()
+            rows = [r for r in await self.store.due_alerts(now, BATCH) if self._sendable(r.alert.destination, now)]
             if not rows:
                 return delivered
             by_destination: dict[str, list[OutboxRow]] = {}
@@ -88,13 +90,23 @@ class Deliverer:
             if not any(progress for _, progress in results):
                 return delivered
 
+    def _sendable(self, destination: str, now: datetime) -> bool:
+        held = self.held.get(destination)
+        return destination in self.sinks and destination not in self.disabled and (held is None or held <= now)
+
     async def _send_in_order(self, destination: str, rows: list[OutboxRow]) -> tuple[int, bool]:
         """Returns (delivered, whether every row was settled so another round may find more)."""
         sink = self.sinks[destination]
+        limiter = limiter_of(sink)
         sent = 0
         for row in rows:
+            if limiter and (wait := limiter.delay(self.clock.now())) > 0:
+                self.held[destination] = self.clock.now() + timedelta(seconds=wait)  # not a failed attempt
+                return sent, False
             outcome = await sink.send(row.alert)
             now = self.clock.now()
+            if limiter:
+                limiter.spend(now)
             match outcome:
                 case Delivered():
                     await self.store.mark_delivered(row.alert.id, now)
@@ -121,10 +133,14 @@ class Deliverer:
         while not stop.is_set():
             self._wake.clear()  # before draining, so a wake during the drain is not lost
             await self.drain()
-            due = await self.store.next_attempt()
             wait = idle
-            if due is not None:
-                wait = min(idle, max((due - self.clock.now()).total_seconds(), 0.05))
+            now = self.clock.now()
+            self.held = {d: until for d, until in self.held.items() if until > now}
+            # Only future times wake us: an alert already due but not sendable (its destination disabled,
+            # removed or held) would otherwise spin this loop.
+            for due in (await self.store.next_attempt(now), *self.held.values()):
+                if due is not None and due > now:
+                    wait = min(wait, max((due - now).total_seconds(), 0.05))
             stopping = asyncio.ensure_future(stop.wait())
             woken = asyncio.ensure_future(self._wake.wait())
             try:

@@ -21,11 +21,13 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 
 from monitor.clock import FakeClock
-from monitor.deliver import Dead, Delivered, Disabled, Retry, Sink, build_sinks
+from monitor.deliver import Dead, Delivered, Disabled, Retry, Sink, build_sinks, limiter_of
 from monitor.deliver.classify import RULES, UNEXPECTED, classify_exception, classify_response, retry_after
 from monitor.deliver.console import ConsoleSink
+from monitor.deliver.discord import DiscordSink
 from monitor.deliver.signing import SignatureError, verify
 from monitor.deliver.slack import SlackSink
+from monitor.deliver.teams import TeamsSink
 from monitor.deliver.webhook import WebhookSink
 from monitor.errors import ConfigError
 from monitor.model import Alert, Story
@@ -125,12 +127,18 @@ def sinks_for(
         DestinationConfig(name="slack", type="slack", url=url, timeout=timeout),
         DestinationConfig(name="hook", type="webhook", url=url, secret=SECRET, timeout=timeout),
         DestinationConfig(name="plain", type="webhook", url=url, timeout=timeout),
+        DestinationConfig(name="discord", type="discord", url=url, timeout=timeout),
+        DestinationConfig(name="teams", type="teams", url=url, timeout=timeout),
     ]
     return build_sinks(destinations, session, clock, io.StringIO())
 
 
 # --- the classification table, row by row, over real HTTP ---------------------------------------------------
 
+TEAMS_WRAPPED = (
+    "Webhook message delivery failed with error: Microsoft Teams endpoint returned HTTP error {} with "
+    "ContextId tcid=0,server=msgapi-production-eus-azsc2-4-170,cv=deadbeef.0.."
+)
 # (table key, sink, status, body, expected outcome)
 HTTP_CASES: list[tuple[Any, str, int, str, type]] = [
     ("slack:invalid_payload", "slack", 400, "invalid_payload", Dead),
@@ -185,6 +193,32 @@ HTTP_CASES: list[tuple[Any, str, int, str, type]] = [
     # happens to look like a Slack error (only the Slack sink reads bodies)
     (404, "slack", 404, "some_new_error", Disabled),
     (400, "hook", 400, "channel_is_archived", Dead),
+    # Discord: the JSON error code decides when it has a row, else the status
+    ("discord:10015", "discord", 404, '{"message": "Unknown Webhook", "code": 10015}', Disabled),
+    ("discord:10003", "discord", 404, '{"message": "Unknown Channel", "code": 10003}', Disabled),
+    ("discord:50027", "discord", 401, '{"message": "Invalid Webhook Token", "code": 50027}', Disabled),
+    ("discord:50035", "discord", 400, '{"message": "Invalid Form Body", "code": 50035, "errors": {}}', Dead),
+    ("discord:50006", "discord", 400, '{"message": "Cannot send an empty message", "code": 50006}', Dead),
+    ("discord:40005", "discord", 413, '{"message": "Request entity too large", "code": 40005}', Dead),
+    (400, "discord", 400, '{"message": "Invalid JSON", "code": 50109}', Dead),  # a code without a row
+    (404, "discord", 404, "<html>Not Found</html>", Disabled),  # a proxy's page, not Discord's JSON
+    (401, "discord", 401, '{"code": true}', Retry),  # not a code: the generic 401 row
+    (429, "discord", 429, '{"message": "You are being rate limited.", "retry_after": 0.5, "global": false}', Retry),
+    ("2xx", "discord", 204, "", Delivered),  # Discord's answer without ?wait=true
+    ("2xx", "discord", 200, '{"code": 10015}', Delivered),  # a 2xx body is never read for errors
+    # Teams: Workflows answer 202; connectors answer 200 "1", or 200 with the failure inside the body
+    ("teams:400", "teams", 200, TEAMS_WRAPPED.format(400), Dead),
+    ("teams:413", "teams", 200, TEAMS_WRAPPED.format(413), Dead),
+    ("teams:429", "teams", 200, TEAMS_WRAPPED.format(429), Retry),
+    (404, "teams", 200, TEAMS_WRAPPED.format(404), Disabled),  # wrapped, no teams row: the status's row
+    ("5xx", "teams", 200, TEAMS_WRAPPED.format(502), Retry),
+    ("2xx", "teams", 200, "1", Delivered),
+    ("2xx", "teams", 202, "", Delivered),
+    (400, "teams", 400, '{"error": {"code": "InvalidRequestContent"}}', Dead),
+    (404, "teams", 404, "", Disabled),
+    (410, "teams", 410, "", Disabled),
+    (429, "teams", 429, "", Retry),
+    (413, "teams", 413, "", Dead),
 ]
 # rows exercised by the named tests further down
 OTHER_KEYS = {
@@ -200,7 +234,7 @@ def test_every_table_row_has_a_case() -> None:
 @pytest.mark.parametrize(
     ("key", "sink", "status", "body", "expected"),
     HTTP_CASES,
-    ids=[f"{c[1]}-{c[2]}-{c[3]}" for c in HTTP_CASES],
+    ids=[f"{c[1]}-{c[2]}-{c[3][:24]}" for c in HTTP_CASES],
 )
 async def test_http_results_are_classified(
     receiver: Receiver, session: aiohttp.ClientSession, clock: FakeClock,
@@ -212,8 +246,8 @@ async def test_http_results_are_classified(
     assert len(receiver.requests) == 1  # one request, never a followed redirect
     if not isinstance(outcome, Delivered):
         assert outcome.reason.startswith(f"HTTP {status}") and RULES[key].reason in outcome.reason
-        if isinstance(key, str) and key.startswith("slack:"):
-            assert key.removeprefix("slack:") in outcome.reason
+        if isinstance(key, str) and ":" in key:
+            assert key.partition(":")[2] in outcome.reason
 
 
 async def test_redirects_are_not_followed(
@@ -250,6 +284,42 @@ def test_retry_after_parsing() -> None:
     assert retry_after("Tue, 19 Nov 2024 01:02:00 -0000", START) == 120.0
     assert retry_after("²", START) is None
     assert retry_after("", START) is None
+    # a day at most: a longer wait is asked again then, and 10**400 seconds would overflow the outbox's datetime
+    assert retry_after("9" * 400, START) == 86_400.0
+    assert retry_after("Fri, 31 Dec 9999 23:59:59 GMT", START) == 86_400.0
+
+
+# Discord's rate-limit answers: (status, body, headers, expected Retry.after or None for Delivered, limiter hold)
+DISCORD_LIMITS: list[tuple[int, str, dict[str, str], float | None, float]] = [
+    (429, '{"message": "You are being rate limited.", "retry_after": 2.5, "global": false}', {}, 2.5, 2.5),
+    (429, '{"retry_after": 0.25}', {"Retry-After": "1"}, 1.0, 1.0),  # the longer of body and header
+    (429, '{"retry_after": 0.25, "global": true}', {"X-RateLimit-Remaining": "0",
+                                                    "X-RateLimit-Reset-After": "3.75"}, 3.75, 3.75),
+    (429, "error code: 1015", {"Retry-After": "60"}, 60.0, 60.0),  # Cloudflare's ban page, not JSON
+    (429, '{"retry_after": 1e300}', {}, 86_400.0, 86_400.0),  # capped
+    (429, '{"retry_after": "soon"}', {"X-RateLimit-Reset-After": "9"}, None, 0.0),  # nothing usable
+    (429, '{"retry_after": -3}', {"X-RateLimit-Remaining": "0", "X-RateLimit-Reset-After": "nan"}, None, 0.0),
+    (204, "", {"X-RateLimit-Remaining": "0", "X-RateLimit-Reset-After": "1.5"}, None, 1.5),  # sent, now full
+    (204, "", {"X-RateLimit-Remaining": "4", "X-RateLimit-Reset-After": "1.5"}, None, 0.0),  # sent, room left
+]
+
+
+@pytest.mark.parametrize(("status", "body", "headers", "after", "hold"), DISCORD_LIMITS)
+async def test_discord_rate_limits_become_waits(
+    receiver: Receiver, session: aiohttp.ClientSession, clock: FakeClock,
+    status: int, body: str, headers: dict[str, str], after: float | None, hold: float,
+) -> None:  # fmt: skip
+    receiver.reply(status, body, **headers)
+    sink = sinks_for(receiver.url, session, clock)["discord"]
+    limiter = limiter_of(sink)
+    assert limiter is not None
+    outcome = await sink.send(make_alert())
+    if status == 429:
+        assert isinstance(outcome, Retry) and outcome.after == after, outcome
+        assert outcome.reason.startswith("HTTP 429: rate limited")
+    else:
+        assert outcome == Delivered()
+    assert limiter.delay(clock.now()) == hold  # the deliverer waits out Discord's own bucket
 
 
 def test_statuses_nothing_else_matches_are_retried() -> None:
@@ -324,6 +394,33 @@ async def test_slack_receives_block_kit_json(
     payload = json.loads(seen.body)
     assert payload["blocks"][0]["type"] == "header"
     assert "&lt;!channel&gt;" in payload["text"] and "<!channel>" not in payload["text"]
+
+
+async def test_discord_receives_an_embed_that_pings_nobody(
+    receiver: Receiver, session: aiohttp.ClientSession, clock: FakeClock
+) -> None:
+    assert await sinks_for(receiver.url, session, clock)["discord"].send(make_alert()) == Delivered()
+    [seen] = receiver.requests
+    assert seen.headers["Content-Type"] == "application/json"
+    payload = json.loads(seen.body)
+    assert payload["allowed_mentions"] == {"parse": []}
+    [embed] = payload["embeds"]
+    assert embed["url"] == "https://wire.example/a/1187" and embed["footer"] == {"text": "Example Wire"}
+    assert embed["title"] == "Port strike halts grain exports \\<!channel\\>"
+
+
+async def test_teams_receives_an_adaptive_card(
+    receiver: Receiver, session: aiohttp.ClientSession, clock: FakeClock
+) -> None:
+    receiver.reply(202)
+    assert await sinks_for(receiver.url, session, clock)["teams"].send(make_alert()) == Delivered()
+    [seen] = receiver.requests
+    assert seen.headers["Content-Type"] == "application/json"
+    message = json.loads(seen.body)
+    assert message["type"] == "message"
+    [attachment] = message["attachments"]
+    assert attachment["contentType"] == "application/vnd.microsoft.card.adaptive"
+    assert attachment["content"]["type"] == "AdaptiveCard" and attachment["content"]["version"] == "1.4"
 
 
 async def test_signed_webhook_verifies(
@@ -411,7 +508,7 @@ async def test_build_sinks_makes_one_sink_per_destination(
 ) -> None:
     sinks = sinks_for("https://hooks.example/x", session, clock, timeout=7)
     assert {name: type(sink) for name, sink in sinks.items()} == {
-        "slack": SlackSink, "hook": WebhookSink, "plain": WebhookSink,
+        "slack": SlackSink, "hook": WebhookSink, "plain": WebhookSink, "discord": DiscordSink, "teams": TeamsSink,
     }  # fmt: skip
     hook = sinks["hook"]
     assert isinstance(hook, WebhookSink) and hook.secret == SECRET and hook.timeout.total == 7

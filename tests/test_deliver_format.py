@@ -93,7 +93,7 @@ def test_slack_message_shape() -> None:
     )
     assert summary["text"]["text"].startswith("Dockworkers walked out")
     assert matched["text"]["text"] == "Matched: *port strike*, *grain*\nWatchlists: grain, ports"
-    assert "also carried by Other Wire" in context["elements"][0]["text"]
+    assert context["elements"][0]["text"].endswith(" · also carried by: Other Wire")
     assert payload["text"] == "ALERT grain, ports: Port strike halts grain exports from Odesa"
     assert_within_block_kit_limits(payload)
 
@@ -180,7 +180,9 @@ def test_everything_oversized_at_once_stays_within_limits() -> None:
     )
     payload = slack_payload(alert)
     assert_within_block_kit_limits(payload)
-    assert re.search(r"\+\d+ more", payload["blocks"][3]["text"]["text"])
+    matched, _ = payload["blocks"][3]["text"]["text"].splitlines()
+    assert re.search(r"\*, \d+ more$", matched)
+    assert payload["blocks"][4]["elements"][0]["text"].endswith("Wire 0, Wire 1, Wire 2, Wire 3, Wire 4, 495 more")
 
 
 def test_empty_title_and_summary() -> None:

@@ -1,10 +1,12 @@
 """deliver: alerts leave wiremon here, one sink per configured destination.
 
 Sinks never raise for an expected failure: every result is classified (classify.py, one table) into
-Delivered, Retry, Dead or Disabled, and the outbox acts on that.
+Delivered, Retry, Dead or Disabled, and the outbox acts on that. A sink may carry a `limiter` (ratelimit.py:
+read it with `limiter_of(sink)`) saying how fast its destination may be sent to.
 """
 
 from monitor.deliver.outcome import Dead, Delivered, DeliveryOutcome, Disabled, Retry, Sink
+from monitor.deliver.ratelimit import RateLimit, limiter_of
 from monitor.deliver.registry import SINK_TYPES, build_sinks
 
 __all__ = [
@@ -13,7 +15,9 @@ __all__ = [
     "Delivered",
     "DeliveryOutcome",
     "Disabled",
+    "RateLimit",
     "Retry",
     "Sink",
     "build_sinks",
+    "limiter_of",
 ]

@@ -1,7 +1,9 @@
 """classify: every delivery result becomes an outcome here, from one table.
 
-Keys are tried from the most to the least specific: a Slack error string from the response body, the exact
-HTTP status, the status class ("4xx"), and for sends that got no response, the exception's class (its MRO).
+Keys are tried from the most to the least specific: a service's own error from the response body ("slack:…",
+"discord:<code>", "teams:<status>"), the exact HTTP status, the status class ("4xx"), and for sends that got no
+response, the exception's class (its MRO). Each service reads its bodies in its own module (slack.py, discord.py,
+teams.py) and hands the key it found to `classify_response`.
 """
 
 from __future__ import annotations
@@ -49,6 +51,19 @@ RULES: Final[Mapping[Key, Rule]] = {
     # 403: only admins may post in #general, so every message would be refused
     "slack:posting_to_general_channel_denied": Rule(Disabled, "only Slack admins may post in this channel"),
     "slack:rollup_error": Rule(Retry, "Slack had an internal error"),  # 500: not our fault, try again
+    # --- Discord: the JSON `code` of a non-2xx answer (developer docs: topics/opcodes-and-status-codes) ---
+    "discord:10015": Rule(Disabled, "Discord does not know this webhook (it was deleted)"),  # 404 Unknown Webhook
+    "discord:10003": Rule(Disabled, "the Discord channel of this webhook is gone"),  # 404 Unknown Channel
+    # 401: the url's token was regenerated; unlike a generic 401 nothing on Discord's side will change it back
+    "discord:50027": Rule(Disabled, "Discord refused the webhook token (the url was reset)"),
+    "discord:50035": Rule(Dead, "Discord rejected a field of this message"),  # 400 Invalid Form Body: a limit
+    "discord:50006": Rule(Dead, "Discord found nothing to show in this message"),  # 400 empty message
+    "discord:40005": Rule(Dead, "the message is too large for Discord"),  # 413
+    # --- Teams connectors answer 200 with "…returned HTTP error <status>…" in the body; that status counts,
+    # and one without a row here falls back to its HTTP row below ---
+    "teams:400": Rule(Dead, "Teams could not post this card"),  # a bad card: resending cannot help
+    "teams:413": Rule(Dead, "the card is too large for Teams"),  # over 28 KB
+    "teams:429": Rule(Retry, "Teams throttled this webhook"),  # no Retry-After comes with it: the schedule waits
     # --- exact HTTP statuses ---
     400: Rule(Dead, "the receiver rejected this alert"),  # malformed for this receiver: resending cannot help
     413: Rule(Dead, "the alert is too large for the receiver"),  # a property of this alert
@@ -84,23 +99,40 @@ RULES: Final[Mapping[Key, Rule]] = {
 }
 # fmt: on
 UNEXPECTED: Final = Rule(Retry, "unexpected HTTP status")  # 1xx or nonsense: assume it passes
+# A server asking for longer is asked again then; a huge value would also overflow the outbox's datetime.
+MAX_RETRY_AFTER: Final = 86_400.0
 DETAIL_LIMIT: Final = 200  # characters of a server's Location or an error message kept in a reason (logged)
 
 
 def classify_response(
-    status: int, headers: Mapping[str, str], now: datetime, slack_error: str | None = None
+    status: int,
+    headers: Mapping[str, str],
+    now: datetime,
+    error: str | None = None,
+    *,
+    counts_as: int | None = None,
+    after: float | None = None,
 ) -> DeliveryOutcome:
-    """An HTTP response (and, for Slack, the error string in its body) → an outcome."""
+    """An HTTP response → an outcome.
+
+    `error`: a service's key for what its body said ("slack:no_service"); its row wins when there is one.
+    `counts_as`: the status whose rows apply otherwise (Teams wraps a failure in a 200), default `status`.
+    `after`: seconds to wait before a retry, when the service says so in its body; else the Retry-After header.
+    """
     label = f"HTTP {status}"
-    rule = RULES.get(f"slack:{slack_error}") if slack_error else None
-    if rule is not None:
-        label += f" {slack_error}"
+    rule = RULES.get(error) if error else None
+    if error and rule is not None:
+        label += f" {error.partition(':')[2]}"
     else:
-        rule = RULES.get(status) or RULES.get(f"{status // 100}xx") or UNEXPECTED
+        effective = status if counts_as is None else counts_as
+        rule = RULES.get(effective) or RULES.get(f"{effective // 100}xx") or UNEXPECTED
     detail = ""
-    if 300 <= status < 400 and (location := headers.get("Location")):
+    if counts_as is not None and counts_as != status:
+        detail = f" (the body reports HTTP {counts_as})"
+    elif 300 <= status < 400 and (location := headers.get("Location")):
         detail = f" (to {location[:DETAIL_LIMIT]})"
-    after = retry_after(headers.get("Retry-After"), now)
+    if after is None:
+        after = retry_after(headers.get("Retry-After"), now)
     return _outcome(rule, f"{label}: {rule.reason}{detail}", after)
 
 
@@ -120,14 +152,14 @@ def retry_after(value: str | None, now: datetime) -> float | None:
         return None
     value = value.strip()
     if value.isascii() and value.isdigit():
-        return float(value)
+        return min(float(value), MAX_RETRY_AFTER)
     try:
         when = parsedate_to_datetime(value)
     except (TypeError, ValueError):
         return None
     if when.tzinfo is None:  # "-0000" parses naive; HTTP dates are always GMT
         when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - now).total_seconds())
+    return min(max(0.0, (when - now).total_seconds()), MAX_RETRY_AFTER)
 
 
 def _outcome(rule: Rule, reason: str, after: float | None) -> DeliveryOutcome:

@@ -1,8 +1,14 @@
-"""http: one JSON POST to a destination, its result classified. Shared by the Slack and webhook sinks."""
+"""http: one JSON POST to a destination, its answer read by the destination's service and classified.
+
+Shared by the Slack, Discord, Teams and webhook sinks; each passes a `Reader` that knows how its service
+answers (Slack's error strings, Discord's JSON codes and rate-limit headers, Teams' errors wrapped in a 200).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
 
 import aiohttp
 
@@ -11,7 +17,24 @@ from monitor.clock import Clock
 from monitor.deliver.classify import classify_exception, classify_response
 from monitor.deliver.outcome import DeliveryOutcome
 
-BODY_LIMIT = 4096  # bytes of a response read: enough for Slack's error string, never a hostile stream
+BODY_LIMIT = 4096  # bytes of a response read: enough for an error string or JSON, never a hostile stream
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """What came back: the status, the headers (any case) and at most BODY_LIMIT bytes of the body."""
+
+    status: int
+    headers: Mapping[str, str]
+    body: bytes
+
+
+Reader = Callable[[Reply, datetime], DeliveryOutcome]
+
+
+def read_plain(reply: Reply, now: datetime) -> DeliveryOutcome:
+    """A receiver whose body says nothing we act on: the status and Retry-After decide."""
+    return classify_response(reply.status, reply.headers, now)
 
 
 async def post_json(
@@ -21,20 +44,18 @@ async def post_json(
     headers: Mapping[str, str],
     request_timeout: aiohttp.ClientTimeout,
     clock: Clock,
-    *,
-    slack: bool = False,
+    read: Reader = read_plain,
 ) -> DeliveryOutcome:
-    """POST `body` as is, never following redirects. With `slack`, a non-2xx body is Slack's error string."""
+    """POST `body` as is, never following redirects; `read` turns the answer into an outcome."""
     sent = {"Content-Type": "application/json", "User-Agent": USER_AGENT, **headers}
     try:
         async with session.post(
             url, data=body, headers=sent, timeout=request_timeout, allow_redirects=False
         ) as response:
-            text = await _read_capped(response)
-            error = _slack_error(text) if slack and not 200 <= response.status < 300 else None
-            return classify_response(response.status, response.headers, clock.now(), error)
+            reply = Reply(response.status, response.headers.copy(), await _read_capped(response))
     except (aiohttp.ClientError, TimeoutError) as exc:
         return classify_exception(exc)
+    return read(reply, clock.now())
 
 
 async def _read_capped(response: aiohttp.ClientResponse) -> bytes:
@@ -48,9 +69,3 @@ async def _read_capped(response: aiohttp.ClientResponse) -> bytes:
         chunks.append(chunk)
         size += len(chunk)
     return b"".join(chunks)
-
-
-def _slack_error(body: bytes) -> str | None:
-    """Slack answers a failed incoming-webhook post with a bare error string such as "channel_not_found"."""
-    text = body.decode("utf-8", "replace").strip()
-    return text if text and text.replace("_", "").isalnum() and len(text) <= 100 else None

@@ -42,7 +42,12 @@ DeliveryOutcome = Delivered | Retry | Dead | Disabled
 
 
 class Sink(Protocol):
-    """One configured destination. `send` never raises for an expected failure; CancelledError propagates."""
+    """One configured destination. `send` never raises for an expected failure; CancelledError propagates.
+
+    A sink may also carry `limiter: RateLimit | None`, how fast its destination may be sent to. It is not part
+    of this protocol, so fakes need not have one: read it with `ratelimit.limiter_of(sink)`, which says how the
+    deliverer uses it.
+    """
 
     name: str
 

@@ -8,9 +8,17 @@ from typing import TextIO
 import aiohttp
 
 from monitor.clock import Clock
+from monitor.deliver.console import DEFAULT_TEMPLATE as CONSOLE_TEXT
 from monitor.deliver.console import ConsoleSink
+from monitor.deliver.discord import DEFAULT_TEMPLATE as DISCORD_TEXT
+from monitor.deliver.discord import DiscordSink
 from monitor.deliver.outcome import Sink
+from monitor.deliver.ratelimit import RateLimit, limiter_for
+from monitor.deliver.slack import DEFAULT_TEMPLATE as SLACK_TEXT
 from monitor.deliver.slack import SlackSink
+from monitor.deliver.teams import DEFAULT_TEMPLATE as TEAMS_TEXT
+from monitor.deliver.teams import TeamsSink
+from monitor.deliver.template import Template
 from monitor.deliver.webhook import WebhookSink
 from monitor.errors import ConfigError, Problem
 from monitor.settings.models import DestinationConfig
@@ -19,21 +27,33 @@ SinkFactory = Callable[[DestinationConfig, aiohttp.ClientSession, Clock, TextIO]
 
 
 def _console(dest: DestinationConfig, session: aiohttp.ClientSession, clock: Clock, console: TextIO) -> Sink:
-    return ConsoleSink(dest.name, console)
+    return ConsoleSink(dest.name, console, _template(dest, CONSOLE_TEXT), _limiter(dest))
 
 
 def _slack(dest: DestinationConfig, session: aiohttp.ClientSession, clock: Clock, console: TextIO) -> Sink:
-    return SlackSink(dest.name, _url(dest), session, clock, aiohttp.ClientTimeout(total=dest.timeout))
+    template = _template(dest, SLACK_TEXT)
+    return SlackSink(dest.name, _url(dest), session, clock, _timeout(dest), template, _limiter(dest))
+
+
+def _discord(dest: DestinationConfig, session: aiohttp.ClientSession, clock: Clock, console: TextIO) -> Sink:
+    template = _template(dest, DISCORD_TEXT)
+    return DiscordSink(dest.name, _url(dest), session, clock, _timeout(dest), template, _limiter(dest))
+
+
+def _teams(dest: DestinationConfig, session: aiohttp.ClientSession, clock: Clock, console: TextIO) -> Sink:
+    template = _template(dest, TEAMS_TEXT)
+    return TeamsSink(dest.name, _url(dest), session, clock, _timeout(dest), template, _limiter(dest))
 
 
 def _webhook(dest: DestinationConfig, session: aiohttp.ClientSession, clock: Clock, console: TextIO) -> Sink:
-    timeout = aiohttp.ClientTimeout(total=dest.timeout)
-    return WebhookSink(dest.name, _url(dest), dest.secret, session, clock, timeout)
+    return WebhookSink(dest.name, _url(dest), dest.secret, session, clock, _timeout(dest), _limiter(dest))
 
 
 SINK_TYPES: Mapping[str, SinkFactory] = {
     "console": _console,  # readable text on the daemon's console stream
     "slack": _slack,  # Block Kit message to a Slack incoming webhook
+    "discord": _discord,  # a content line and an embed to a Discord webhook; never pings anyone
+    "teams": _teams,  # an Adaptive Card to a Teams incoming webhook or Workflows url
     "webhook": _webhook,  # JSON per alert.schema.json, Standard Webhooks headers, signed with a secret
 }
 
@@ -60,3 +80,24 @@ def _url(dest: DestinationConfig) -> str:
             [Problem(f"a {dest.type} destination needs a url", field=f"destinations.{dest.name}")]
         )
     return dest.url
+
+
+def _timeout(dest: DestinationConfig) -> aiohttp.ClientTimeout:
+    return aiohttp.ClientTimeout(total=dest.timeout)
+
+
+def _template(dest: DestinationConfig, default: Template) -> Template:
+    """The destination's template, else its type's. A bad one (only a hand-built config can have it) is a
+    ConfigError here rather than a KeyError at the first alert."""
+    if not dest.template:
+        return default
+    try:
+        return Template.parse(dest.template)
+    except ValueError as exc:
+        raise ConfigError([Problem(str(exc), field=f"destinations.{dest.name}.template")]) from exc
+
+
+def _limiter(dest: DestinationConfig) -> RateLimit | None:
+    """A fresh bucket per destination: its rate_limit, else its type's default (DEFAULT_RATES)."""
+    rate = dest.rate_limit
+    return limiter_for(dest.type, (rate.per_second, rate.burst) if rate else None)

@@ -8,16 +8,20 @@ Every piece of feed text reaching a mrkdwn field is escaped (& < >), so a headli
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
-from typing import Any
-from urllib.parse import quote, urlsplit
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Final
+from urllib.parse import quote
 
 import aiohttp
 
 from monitor.clock import Clock
-from monitor.deliver.http import post_json
+from monitor.deliver.classify import classify_response
+from monitor.deliver.http import Reply, post_json
 from monitor.deliver.outcome import DeliveryOutcome
-from monitor.deliver.text import clean, clip, clip_escaped, utc
+from monitor.deliver.ratelimit import RateLimit
+from monitor.deliver.template import Markup, Template
+from monitor.deliver.text import clean, clip, clip_escaped, is_http, listing, utc
 from monitor.model import Alert
 
 # Block Kit limits (https://api.slack.com/reference/block-kit/blocks)
@@ -28,6 +32,8 @@ LINK_TITLE_LIMIT = 300  # the title inside the story link
 TERM_LIMIT = 100  # characters of one matched term
 TERMS_BUDGET = 1800  # characters of matched terms in their section, which also holds ≤ 1,000 of watchlists
 URL_LIMIT = 2000  # longer encoded URLs are not linked: the story section must stay under SECTION_LIMIT
+CARRIED_BUDGET = 1000  # characters of "also carried by" names in the context element
+CARRIED_MOST = 5  # names shown before "N more"
 # Characters a URL keeps as they are; everything else (space, < > | " and non-ASCII) is percent-encoded, so
 # the URL can neither close Slack's <url|label> nor start its label early.
 _URL_SAFE = "!#$%&'()*+,-./:;=?@[]~_"
@@ -47,30 +53,35 @@ def story_link(url: str, title: str) -> str:
     """`<url|title>` for an http(s) URL; only the escaped title for anything else (javascript:, …)."""
     label = mrkdwn(title, LINK_TITLE_LIMIT) or "(untitled)"
     target = escape(quote(url.strip(), safe=_URL_SAFE))
-    if not _is_http(url.strip()) or len(target) > URL_LIMIT:
+    if not is_http(url.strip()) or len(target) > URL_LIMIT:
         return label
     return f"<{target}|{label}>"
 
 
 def bold_list(items: tuple[str, ...], budget: int = TERMS_BUDGET) -> str:
-    """Items in bold, as many as fit in `budget` characters, then "+N more".
+    """Items in bold, as many as fit in `budget` characters, then "N more".
 
     `*` inside an item becomes `∗`, so feed text can never close or open our bold markers.
     """
-    shown: list[str] = []
-    used = 0
-    for item in items:
-        text = mrkdwn(item.replace("*", "∗"), TERM_LIMIT)
-        if not text:
-            continue
-        if used + len(text) + 4 > budget:
-            return ", ".join(shown) + f" +{len(items) - len(shown)} more"
-        shown.append(f"*{text}*")
-        used += len(text) + 4  # the markers and the separator
-    return ", ".join(shown)
+    return listing(items, budget, _bold)
 
 
-def slack_payload(alert: Alert) -> dict[str, Any]:
+def _bold(item: str) -> str:
+    text = mrkdwn(item.replace("*", "∗"), TERM_LIMIT)
+    return f"*{text}*" if text else ""
+
+
+def slack_link(url: str) -> str:
+    """A bare story URL for text (Slack links it): percent-encoded and escaped; "" unless http(s)."""
+    target = escape(quote(url.strip(), safe=_URL_SAFE))
+    return target if is_http(url.strip()) and len(target) <= URL_LIMIT else ""
+
+
+MARKUP: Final = Markup(text=escape, link=slack_link, clip=clip_escaped)
+DEFAULT_TEMPLATE: Final = Template.parse("ALERT {watchlists}: {title}")
+
+
+def slack_payload(alert: Alert, template: Template = DEFAULT_TEMPLATE) -> dict[str, Any]:
     """The incoming-webhook JSON for one alert: header, story, summary, matches, context, text fallback."""
     story = alert.story
     title = clean(story.title) or "(untitled)"
@@ -84,19 +95,23 @@ def slack_payload(alert: Alert) -> dict[str, Any]:
         blocks.append(_section(summary))
     blocks.append(_section(f"Matched: {bold_list(alert.terms)}\nWatchlists: {watchlists}"))
     context = f"wiremon alert `{alert.id}`"
-    if alert.also_carried_by:
-        context += " · also carried by " + mrkdwn(", ".join(alert.also_carried_by), 1000)
+    if carried := listing(alert.also_carried_by, CARRIED_BUDGET, lambda s: mrkdwn(s, 200), CARRIED_MOST):
+        context += " · also carried by: " + carried
     blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": context}]})
-    fallback = clip_escaped(f"ALERT {watchlists}: {escape(title)}", FALLBACK_LIMIT)
+    # the notification text: Slack shows it in pop-ups and where blocks cannot be shown
+    fallback = template.line(alert, MARKUP, FALLBACK_LIMIT) or "wiremon alert"
     return {"text": fallback, "blocks": blocks}
 
 
-def _is_http(url: str) -> bool:
-    try:
-        parts = urlsplit(url)
-        return parts.scheme.lower() in ("http", "https") and bool(parts.hostname)
-    except ValueError:  # e.g. a malformed IPv6 host
-        return False
+def read_slack(reply: Reply, now: datetime) -> DeliveryOutcome:
+    """Slack answers a failed post with a bare error string such as "channel_not_found"; it has a row."""
+    error = None if 200 <= reply.status < 300 else _slack_error(reply.body)
+    return classify_response(reply.status, reply.headers, now, f"slack:{error}" if error else None)
+
+
+def _slack_error(body: bytes) -> str | None:
+    text = body.decode("utf-8", "replace").strip()
+    return text if text and text.replace("_", "").isalnum() and len(text) <= 100 else None
 
 
 def _section(text: str) -> dict[str, Any]:
@@ -111,7 +126,9 @@ class SlackSink:
     session: aiohttp.ClientSession
     clock: Clock
     timeout: aiohttp.ClientTimeout
+    template: Template = DEFAULT_TEMPLATE
+    limiter: RateLimit | None = field(default=None, compare=False)
 
     async def send(self, alert: Alert) -> DeliveryOutcome:
-        body = json.dumps(slack_payload(alert), ensure_ascii=False, separators=(",", ":")).encode()
-        return await post_json(self.session, self.url, body, {}, self.timeout, self.clock, slack=True)
+        body = json.dumps(slack_payload(alert, self.template), ensure_ascii=False, separators=(",", ":")).encode()
+        return await post_json(self.session, self.url, body, {}, self.timeout, self.clock, read_slack)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
+from urllib.parse import quote, urlsplit
 
 # Control characters (C0, DEL, C1) would let a feed move the cursor, recolour or clear an operator's terminal.
 # The whitespace ones (tab, newline, …) are left for str.split to turn into spaces; the rest are dropped, and
@@ -45,3 +48,53 @@ def _cut_at(text: str, end: int) -> str:
     if space > end * 2 // 3:
         cut = cut[:space]
     return cut.rstrip()
+
+
+def clip_backslashed(escaped: str, limit: int) -> str:
+    """`clip` for markdown escaped with backslashes: a cut never leaves half a `\\*` (which would escape the …)."""
+    if len(escaped) <= limit:
+        return escaped
+    cut = _cut_at(escaped, limit - 1)
+    trailing = len(cut) - len(cut.rstrip("\\"))
+    if trailing % 2:  # an odd run ends in a lone escape whose character was cut off
+        cut = cut[:-1].rstrip()
+    return cut + "…"
+
+
+def backslash_each(match: re.Match[str]) -> str:
+    """A markdown block marker ("##", "-#", "1.") with a backslash before each of its punctuation characters."""
+    return "".join("\\" + c if not c.isalnum() else c for c in match.group(0))
+
+
+def listing(items: Sequence[str], budget: int, show: Callable[[str], str], most: int = 1_000) -> str:
+    """Items shown one by one, joined with ", ", as many as fit in `budget` characters (and at most `most`);
+    the rest are counted: "A, B, 3 more". Items that show as nothing (blank after cleaning) are skipped."""
+    shown: list[str] = []
+    used = 0
+    for i, item in enumerate(items):
+        text = show(item)
+        if not text:
+            continue
+        rest = len(items) - i - 1
+        tail = len(f", {len(items)} more") if rest else 0  # room to say what did not fit
+        if len(shown) == most or used + len(text) + 2 + tail > budget:
+            return ", ".join([*shown, f"{len(items) - i} more"])
+        shown.append(text)
+        used += len(text) + 2
+    return ", ".join(shown)
+
+
+def is_http(url: str) -> bool:
+    try:
+        parts = urlsplit(url)
+        return parts.scheme.lower() in ("http", "https") and bool(parts.hostname)
+    except ValueError:  # e.g. a malformed IPv6 host
+        return False
+
+
+def http_url(url: str, safe: str, limit: int) -> str:
+    """An http(s) URL with every character outside `safe` percent-encoded; "" for another scheme (javascript:,
+    data:, …), a malformed URL, or one longer than `limit` once encoded."""
+    url = url.strip()
+    encoded = quote(url, safe=safe)
+    return encoded if is_http(url) and len(encoded) <= limit else ""

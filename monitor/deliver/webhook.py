@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -12,6 +12,7 @@ import aiohttp
 from monitor.clock import Clock
 from monitor.deliver.http import post_json
 from monitor.deliver.outcome import DeliveryOutcome
+from monitor.deliver.ratelimit import RateLimit
 from monitor.deliver.signing import webhook_headers
 from monitor.model import Alert
 
@@ -59,6 +60,7 @@ class WebhookSink:
     session: aiohttp.ClientSession
     clock: Clock
     timeout: aiohttp.ClientTimeout
+    limiter: RateLimit | None = field(default=None, compare=False)
 
     async def send(self, alert: Alert) -> DeliveryOutcome:
         body = encode(webhook_body(alert))

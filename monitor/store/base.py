@@ -90,6 +90,32 @@ class Store(Protocol):
 
     async def outbox_counts(self) -> dict[str, int]: ...
 
-    async def next_attempt(self) -> datetime | None:
-        """When the earliest pending alert is due, if any."""
+    async def next_attempt(self, after: datetime) -> datetime | None:
+        """When the earliest pending alert falls due after `after`, if any."""
         ...
+
+    # --- read-only views for the status server ---------------------------------------------------------
+
+    async def recent_alerts(self, limit: int) -> list[AlertRecord]:
+        """Every outbox row of the `limit` most recently detected clusters, newest first."""
+        ...
+
+    async def cluster_stories(self, clusters: list[str]) -> dict[str, list[Story]]:
+        """cluster → the stories seen in it, first seen first (a cluster's copies carried by other feeds)."""
+        ...
+
+    async def watchlist_hits(self, since: datetime) -> dict[str, int]:
+        """watchlist name → how many stories seen since `since` matched it."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class AlertRecord:
+    """An outbox row as the status page shows it: the alert, where it stands, when it went out."""
+
+    alert: Alert
+    status: str  # pending | delivered | dead
+    attempts: int
+    last_error: str | None
+    delivered_at: datetime | None
+    seq: int

@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import TypeVar
 
 from monitor.errors import StoreError
-from monitor.model import Alert
-from monitor.store.base import FeedState, OutboxRow, SeenStory
+from monitor.model import Alert, Story
+from monitor.store.base import AlertRecord, FeedState, OutboxRow, SeenStory
 from monitor.store.codec import alert_from_json, alert_to_json, from_iso, iso
 
 T = TypeVar("T")
@@ -271,9 +271,56 @@ class SQLiteStore:
 
         return await self._run(read)
 
-    async def next_attempt(self) -> datetime | None:
+    async def next_attempt(self, after: datetime) -> datetime | None:
         def read(db: sqlite3.Connection) -> datetime | None:
-            row = db.execute("SELECT MIN(next_attempt) FROM outbox WHERE status = 'pending'").fetchone()
+            row = db.execute(
+                "SELECT MIN(next_attempt) FROM outbox WHERE status = 'pending' AND next_attempt > ?", (iso(after),)
+            ).fetchone()
             return from_iso(row[0]) if row and row[0] else None
+
+        return await self._run(read)
+
+    # --- read-only views for the status server ---------------------------------------------------------
+
+    async def recent_alerts(self, limit: int) -> list[AlertRecord]:
+        def read(db: sqlite3.Connection) -> list[AlertRecord]:
+            rows = db.execute(
+                "SELECT payload, status, attempts, last_error, delivered_at, seq FROM outbox WHERE cluster IN"
+                " (SELECT cluster FROM outbox GROUP BY cluster ORDER BY MAX(seq) DESC LIMIT ?) ORDER BY seq DESC",
+                (limit,),
+            ).fetchall()
+            return [AlertRecord(alert_from_json(r[0]), r[1], r[2], r[3], _opt(r[4]), r[5]) for r in rows]
+
+        return await self._run(read)
+
+    async def cluster_stories(self, clusters: list[str]) -> dict[str, list[Story]]:
+        def read(db: sqlite3.Connection) -> dict[str, list[Story]]:
+            found: dict[str, list[Story]] = {}
+            for start in range(0, len(clusters), 500):
+                chunk = clusters[start : start + 500]
+                marks = ",".join("?" * len(chunk))
+                rows = db.execute(
+                    "SELECT cluster, item_id, feed_url, source, title, summary, link, published, fetched_at"
+                    f" FROM stories WHERE cluster IN ({marks}) ORDER BY fetched_at, rowid",
+                    chunk,
+                )
+                for cluster, item_id, feed_url, source, title, summary, link, published, fetched_at in rows:
+                    story = Story(
+                        id=item_id, feed_url=feed_url, source=source, title=title, summary=summary, content="",
+                        link=link, published=from_iso(published), fetched_at=from_iso(fetched_at),
+                    )  # fmt: skip
+                    found.setdefault(cluster, []).append(story)
+            return found
+
+        return await self._run(read)
+
+    async def watchlist_hits(self, since: datetime) -> dict[str, int]:
+        def read(db: sqlite3.Connection) -> dict[str, int]:
+            rows = db.execute(
+                "SELECT hit.value, COUNT(*) FROM stories, json_each(stories.watchlists) AS hit"
+                " WHERE stories.fetched_at >= ? GROUP BY hit.value",
+                (iso(since),),
+            ).fetchall()
+            return {str(name): count for name, count in rows}
 
         return await self._run(read)
