@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
+import time
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, replace
@@ -28,9 +29,13 @@ from monitor.errors import ConfigError, Problem
 from monitor.fetch import Fetcher, make_session
 from monitor.logs import log_event
 from monitor.match import Matcher, load_watchlists
+from monitor.metrics import LoopLagMonitor, Metrics
 from monitor.outbox import Deliverer
 from monitor.pipeline import Pipeline, PollReport
+from monitor.server import build_app
+from monitor.server.run import RunningServer, start_server
 from monitor.settings import FeedConfig, Settings
+from monitor.status import DaemonStatus
 from monitor.store import FeedState, Store, open_store
 
 log = logging.getLogger("wiremon.daemon")
@@ -77,6 +82,10 @@ class Daemon:
         self.config_status = ConfigStatus(config_path, self.clock.now())
         self._reloading = asyncio.Lock()
         self.reloaded = asyncio.Event()  # set after every reload attempt, applied or not (for waiters)
+        self.metrics = Metrics()
+        self.last_tick: datetime | None = None
+        self.ticked = asyncio.Event()  # set on every scheduler tick (for waiters)
+        self.server: RunningServer | None = None
 
     # --- lifecycle -------------------------------------------------------------------------------------
 
@@ -89,8 +98,9 @@ class Daemon:
         self._session = make_session(limit_per_host=self.settings.per_host)
         stack.push_async_callback(self._session.close)
         sinks = build_sinks(self.settings.effective_destinations(), self._session, self.clock, self.console)
-        self._deliverer = Deliverer(self.store, sinks, self.clock)
+        self._deliverer = Deliverer(self.store, sinks, self.clock, self.metrics)
         self._pipeline = Pipeline(
+            metrics=self.metrics,
             store=self.store,
             fetcher=Fetcher(self._session, clock=self.clock),
             parse_pool=pool,
@@ -99,8 +109,16 @@ class Daemon:
             clock=self.clock,
         )
         await self._load_feed_states()
+        lag = LoopLagMonitor(self.metrics)
+        lag.start()
+        stack.push_async_callback(lag.stop)
+        if address := self.settings.server.address:
+            app = build_app(DaemonStatus(self), token=self.settings.server.token, clock=self.clock)
+            self.server = await start_server(app, *address)
+            stack.push_async_callback(self.server.close)
         log_event(log, "daemon.started", feeds=len(self.settings.feeds), watchlists=len(self.matcher.watchlists),
-                  destinations=",".join(sinks), store=str(self.settings.store_path))  # fmt: skip
+                  destinations=",".join(sinks), store=str(self.settings.store_path),
+                  status=self.server.url if self.server else "off")  # fmt: skip
         return self
 
     async def __aexit__(
@@ -134,9 +152,12 @@ class Daemon:
         """
         if self.config_path is None:
             return False
+        applied = False
         try:
-            return await self._reload(why)
+            applied = await self._reload(why)
+            return applied
         finally:
+            self.metrics.config_reload(applied)
             self.reloaded.set()
 
     async def _reload(self, why: str) -> bool:
@@ -206,6 +227,7 @@ class Daemon:
         host = urlsplit(state.fetch_url or feed.url).hostname or ""
         per_host = self._hosts.setdefault(host, asyncio.Semaphore(self.settings.per_host))
         async with per_host, self._polls:  # host first: a feed waiting on its host holds no global slot
+            started = time.perf_counter()
             try:
                 state, report = await self._pipeline.refresh(feed, self.states[feed.url])
             except Exception as exc:  # a bug: logged with its traceback, the feed backs off, siblings go on
@@ -221,6 +243,8 @@ class Daemon:
                 await self.store.save_feed_state(state)
                 report = PollReport(feed.url, "failed", reason=repr(exc))
             self.states[feed.url] = state
+            self.metrics.poll(report.status, time.perf_counter() - started)
+            self.metrics.stories(report.new_stories)
             return report
 
     async def deliver_due(self) -> int:
@@ -250,6 +274,8 @@ class Daemon:
             await asyncio.gather(*late, return_exceptions=True)
 
     async def _tick(self) -> None:
+        self.last_tick = self.clock.now()
+        self.ticked.set()
         self._ticking = asyncio.create_task(self.poll_due(), name="wiremon-poll")
         try:
             await asyncio.shield(self._ticking)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import datetime
-from typing import Any
 
-from monitor.settings import Settings
+from monitor.server.source import FeedRow
+from monitor.settings import FeedConfig, Settings
 from monitor.store import FeedState, open_store
 
 
@@ -19,25 +19,24 @@ async def _states(settings: Settings) -> dict[str, FeedState]:
         await store.close()
 
 
-async def feed_rows(settings: Settings) -> list[dict[str, Any]]:
+def feed_row(feed: FeedConfig, state: FeedState | None) -> FeedRow:
+    """One feed's health, for `wiremon feeds`, /api/feeds and the status page."""
+    return {
+        "name": feed.name,
+        "url": feed.url,
+        "fetched_from": (state.fetch_url if state else None) or feed.url,
+        "status": _status(state),
+        "last_success": state.last_success if state else None,
+        "last_error": state.last_error if state else None,
+        "consecutive_errors": state.consecutive_errors if state else 0,
+        "next_poll": state.next_poll if state else None,
+        "items_seen": state.items_seen if state else 0,
+    }
+
+
+async def feed_rows(settings: Settings) -> list[FeedRow]:
     states = await _states(settings)
-    rows = []
-    for feed in settings.feeds:
-        state = states.get(feed.url)
-        rows.append(
-            {
-                "name": feed.name,
-                "url": feed.url,
-                "fetched_from": (state.fetch_url if state else None) or feed.url,
-                "status": _status(state),
-                "last_success": state.last_success if state else None,
-                "last_error": state.last_error if state else None,
-                "consecutive_errors": state.consecutive_errors if state else 0,
-                "next_poll": state.next_poll if state else None,
-                "items_seen": state.items_seen if state else 0,
-            }
-        )
-    return rows
+    return [feed_row(feed, states.get(feed.url)) for feed in settings.feeds]
 
 
 def _status(state: FeedState | None) -> str:
@@ -66,7 +65,7 @@ def _span(seconds: float) -> str:
     return f"{seconds:.0f}s"
 
 
-def render_feeds(rows: list[dict[str, Any]], now: datetime) -> str:
+def render_feeds(rows: list[FeedRow], now: datetime) -> str:
     header = ("feed", "status", "last success", "next poll", "items", "last error")
     table = [
         (r["name"], r["status"], _ago(r["last_success"], now), _ago(r["next_poll"], now), str(r["items_seen"]),

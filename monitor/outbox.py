@@ -15,6 +15,7 @@ from monitor.clock import Clock
 from monitor.deliver import Dead, Delivered, Disabled, Retry, Sink
 from monitor.deliver.ratelimit import limiter_of
 from monitor.logs import log_event
+from monitor.metrics import Metrics
 from monitor.model import Alert, Hit, Story
 from monitor.store import OutboxRow, Store
 
@@ -58,8 +59,9 @@ def retry_delay(attempts: int, server_says: float | None) -> float:
 class Deliverer:
     """Sends due alerts: each destination in detection order, destinations independently of each other."""
 
-    def __init__(self, store: Store, sinks: Mapping[str, Sink], clock: Clock) -> None:
+    def __init__(self, store: Store, sinks: Mapping[str, Sink], clock: Clock, metrics: Metrics | None = None) -> None:
         self.store = store
+        self.metrics = metrics or Metrics()
         self.sinks = dict(sinks)
         self.clock = clock
         self.disabled: dict[str, str] = {}  # destination → why it was disabled
@@ -110,19 +112,25 @@ class Deliverer:
             match outcome:
                 case Delivered():
                     await self.store.mark_delivered(row.alert.id, now)
-                    log_event(log, "alert.delivered", destination=destination, alert=row.alert.id)
+                    latency = (now - row.alert.detected_at).total_seconds()
+                    self.metrics.alert(destination, "delivered", latency=latency)
+                    log_event(log, "alert.delivered", destination=destination, alert=row.alert.id,
+                              latency=f"{latency:.3f}s")  # fmt: skip
                     sent += 1
                 case Dead(reason=reason):
                     await self.store.mark_dead(row.alert.id, reason)
+                    self.metrics.alert(destination, "dead")
                     log_event(log, "alert.dead", logging.ERROR, destination=destination, reason=reason)
                 case Retry(reason=reason, after=after):
                     delay = retry_delay(row.attempts + 1, after)
                     await self.store.mark_retry(row.alert.id, now + timedelta(seconds=delay), reason)
+                    self.metrics.alert(destination, "retry")
                     log_event(log, "alert.retry", logging.WARNING, destination=destination, reason=reason,
                               retry_in=f"{delay:.0f}s")
                     return sent, False
                 case Disabled(reason=reason):
                     self.disabled[destination] = reason
+                    self.metrics.alert(destination, "disabled")
                     log_event(log, "destination.disabled", logging.ERROR, destination=destination, reason=reason,
                               note="alerts stay queued until the destination is fixed and wiremon restarted")
                     return sent, False

@@ -20,6 +20,7 @@ from monitor.errors import FeedError
 from monitor.fetch import Failed, Fetched, Fetcher, Gone, NotModified, RateLimited, Validators
 from monitor.logs import log_event
 from monitor.match import Matcher
+from monitor.metrics import Metrics
 from monitor.model import Alert, ParsedFeed, Story
 from monitor.normalize import normalize_entry
 from monitor.outbox import build_alerts
@@ -48,6 +49,7 @@ class Pipeline:
     def __init__(
         self,
         *,
+        metrics: Metrics,
         store: Store,
         fetcher: Fetcher,
         parse_pool: Executor,
@@ -56,6 +58,7 @@ class Pipeline:
         clock: Clock,
         window: timedelta = timedelta(hours=72),
     ) -> None:
+        self.metrics = metrics
         self.store = store
         self.fetcher = fetcher
         self.parse_pool = parse_pool
@@ -139,6 +142,7 @@ class Pipeline:
                 self.parse_pool, partial(parse_feed, fetched.body, url=feed.url, content_type=fetched.content_type)
             )
         except FeedError as exc:
+            self.metrics.parse_error()
             return await self._failed(state, feed, str(exc), now)
         if parsed.ttl and feed.server_pace:
             paced = schedule.after_success(feed.url, feed.interval, now, max(parsed.ttl, fetched.max_age or 0))
@@ -175,5 +179,7 @@ class Pipeline:
             cluster = clusters.setdefault(identity, story.key)
             hits = matcher.match(story) if alerting else ()
             seen.append(SeenStory(story, identity, cluster, tuple(h.watchlist for h in hits)))
+            self.metrics.matched(h.watchlist for h in hits)
+            self.metrics.duplicates(int(cluster != story.key))
             alerts.extend(build_alerts(story, cluster, hits, destinations, now))
         return seen, alerts

@@ -15,7 +15,7 @@ import pytest
 
 from monitor.clock import FakeClock
 from monitor.daemon import Daemon
-from monitor.settings import DestinationConfig, FeedConfig, Settings
+from monitor.settings import DestinationConfig, FeedConfig, ServerConfig, Settings
 from tests.wire import Item, Wire
 
 SECRET = "whsec_" + base64.b64encode(b"0123456789abcdef0123456789abcdef").decode()
@@ -54,6 +54,7 @@ def settings_for(tmp: Path, wire: Wire, feeds: list[str], **feed_options: object
         watchlists=Path("watchlists.yaml"),
         store="state/wiremon.db",
         base_dir=tmp,
+        server=ServerConfig(listen="off"),
     )
 
 

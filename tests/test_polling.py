@@ -10,7 +10,7 @@ from pathlib import Path
 from monitor.clock import FakeClock
 from monitor.daemon import Daemon
 from monitor.health import feed_rows, render_feeds, retry_feed
-from monitor.settings import FeedConfig, Settings
+from monitor.settings import FeedConfig, ServerConfig, Settings
 from tests.wire import Item, Wire
 
 STORY = Item("a-1", "Heavy snow expected in Seoul", "Forecasters warn of icy roads.")
@@ -19,7 +19,10 @@ STORY = Item("a-1", "Heavy snow expected in Seoul", "Forecasters warn of icy roa
 def settings_for(tmp: Path, wire: Wire, names: list[str], **options: object) -> Settings:
     (tmp / "w.yaml").write_text("watchlists:\n  - name: snow\n    query: snow\n", encoding="utf-8")
     feeds = [FeedConfig(url=wire.url(f"/feeds/{n}"), name=n, interval=300, **options) for n in names]  # type: ignore[arg-type]
-    return Settings(feeds=feeds, watchlists=Path("w.yaml"), store="w.db", base_dir=tmp, per_host=2)
+    return Settings(
+        feeds=feeds, watchlists=Path("w.yaml"), store="w.db", base_dir=tmp, per_host=2,
+        server=ServerConfig(listen="off"),
+    )  # fmt: skip
 
 
 async def poll_when_due(daemon: Daemon, clock: FakeClock) -> None:

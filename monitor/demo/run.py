@@ -48,6 +48,7 @@ def write_config(folder: Path, servers: DemoServers, secret: str) -> Path:
         "watchlists": "watchlists.yaml",
         "store": "demo.db",
         "tick": f"{TICK:g}s",
+        "server": {"listen": "127.0.0.1:0"},  # any free port: the demo must not collide with a running daemon
     }
     (folder / "watchlists.yaml").write_text(read_data_file(WATCHLISTS_FILE), encoding="utf-8")
     path = folder / "wiremon.yaml"
@@ -101,6 +102,9 @@ async def run_demo(out: TextIO, duration: float = 90.0) -> int:
             _intro(out, servers, [w.name for w in daemon.matcher.watchlists])
             stop = asyncio.Event()
             async with daemon:
+                if daemon.server:
+                    out.write(f"  status page (feeds, alerts, metrics): {daemon.server.url}/\n\n")
+                    out.flush()
                 stopper = asyncio.create_task(_stop_when_done(stop, progress, servers, duration, clock))
                 try:
                     with _stop_on_signals(stop):

@@ -4,7 +4,8 @@
     server = await start_server(app, host, port)           # server.port, server.url; await server.close()
 
 Modules: ``source`` (the StatusSource protocol and its row types), ``rows`` (rows from the store and config),
-``auth`` (the token), ``app`` (routes), ``page`` (the HTML), ``run`` (listening). OPERATIONS.md is the reference.
+``auth`` (the token), ``app`` (routes), ``page`` (the HTML), ``run`` (listening).
+README.md ("Status server") is the reference.
 """
 
 from monitor.server.app import build_app

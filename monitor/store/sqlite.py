@@ -56,7 +56,10 @@ class SQLiteStore:
         def call() -> T:
             if self._db is None:
                 raise StoreError(f"store {self.path} is not open")
-            return fn(self._db)
+            try:
+                return fn(self._db)
+            except sqlite3.OperationalError as exc:  # locked, disk full, file gone: the store, not a bug
+                raise StoreError(f"store {self.path}: {exc}") from exc
 
         return await asyncio.get_running_loop().run_in_executor(self._pool, call)
 
