@@ -93,6 +93,15 @@ def cmd_feeds(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_status(args: argparse.Namespace) -> int:
+    """The running daemon's health, as its status server reports it; exit 1 when it is not ready."""
+    from monitor.health import daemon_status
+
+    text, ready = asyncio.run(daemon_status(load_settings(args.config), datetime.now(UTC)))
+    print(text)
+    return 0 if ready else 1
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from monitor.demo.run import run_demo
 
@@ -133,6 +142,10 @@ def build_parser() -> argparse.ArgumentParser:
     feeds.add_argument("--json", action="store_true", help="JSON instead of a table")
     feeds.add_argument("--retry", metavar="URL", help="poll this feed on the next tick (also one marked gone)")
     feeds.set_defaults(func=cmd_feeds)
+
+    status = sub.add_parser("status", help="the running daemon's health: readiness, feeds, recent alerts")
+    status.add_argument("--config", type=Path, default=DEFAULT_CONFIG, help="config file (default: %(default)s)")
+    status.set_defaults(func=cmd_status)
 
     demo = sub.add_parser("demo", help="the whole pipeline offline, against local demo feeds")
     demo.add_argument("--duration", type=float, default=90.0, help="seconds to run (default: %(default)s)")

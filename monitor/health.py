@@ -1,9 +1,12 @@
-"""health: what the store says about each feed, for `wiremon feeds` (and the status API later)."""
+"""health: each feed's health from the store (`wiremon feeds`, the status API) and `wiremon status`."""
 
 from __future__ import annotations
 
 from dataclasses import replace
 from datetime import datetime
+from typing import Any
+
+import aiohttp
 
 from monitor.server.source import FeedRow
 from monitor.settings import FeedConfig, Settings
@@ -91,3 +94,62 @@ async def retry_feed(settings: Settings, url: str) -> bool:
         return True
     finally:
         await store.close()
+
+
+async def daemon_status(settings: Settings, now: datetime) -> tuple[str, bool]:
+    """A summary from the running daemon's status API; from the store alone when it cannot be reached.
+
+    Returns the text and whether the daemon answered and is ready.
+    """
+    address = settings.server.address
+    if address is None:
+        return "status server is off (server.listen: off); from the store:\n" + render_feeds(
+            await feed_rows(settings), now
+        ), False
+    host, port = address
+    host = "127.0.0.1" if host in ("0.0.0.0", "") else ("::1" if host == "::" else host)
+    base = f"http://{host}:{port}" if ":" not in host else f"http://[{host}]:{port}"
+    headers = {"Authorization": f"Bearer {settings.server.token}"} if settings.server.token else {}
+    try:
+        async with aiohttp.ClientSession(headers=headers, timeout=aiohttp.ClientTimeout(total=5)) as http:
+            ready = await _get(http, f"{base}/readyz", ok=(200, 503))
+            feeds = await _get(http, f"{base}/api/feeds")
+            alerts = await _get(http, f"{base}/api/alerts?limit=5")
+            config = await _get(http, f"{base}/api/config")
+    except (aiohttp.ClientError, TimeoutError) as exc:
+        text = f"daemon not reachable at {base} ({exc.__class__.__name__}: {exc}); from the store:\n"
+        return text + render_feeds(await feed_rows(settings), now), False
+    return _render_status(base, ready, feeds, alerts, config, now), bool(ready.get("ready"))
+
+
+async def _get(http: aiohttp.ClientSession, url: str, ok: tuple[int, ...] = (200,)) -> Any:
+    async with http.get(url) as response:
+        if response.status not in ok:
+            raise aiohttp.ClientResponseError(
+                response.request_info, (), status=response.status, message=f"HTTP {response.status} from {url}"
+            )
+        return await response.json()
+
+
+def _render_status(base: str, ready: Any, feeds: Any, alerts: Any, config: Any, now: datetime) -> str:
+    checks = ", ".join(f"{name} {'ok' if passing else 'FAILING'}" for name, passing in ready["checks"].items())
+    lines = [f"wiremon at {base}: {'ready' if ready['ready'] else 'NOT READY'} ({checks})"]
+    if not config["ok"]:
+        lines.append("the last config reload FAILED; the previous configuration is running:")
+        lines += [f"  {p['file']}:{p['line']}: {p['field'] or ''} {p['message']}" for p in config["problems"]]
+    rows: list[FeedRow] = []
+    for row in feeds:
+        row.update(last_success=_when(row["last_success"]), next_poll=_when(row["next_poll"]))
+        rows.append(row)
+    lines += ["", render_feeds(rows, now), "", "recent alerts:"]
+    for alert in alerts or []:
+        states = ", ".join(f"{d['destination']} {d['status']}" for d in alert["deliveries"])
+        lines.append(f"  {alert['detected_at'][:16]}  {alert['title'][:70]}  [{', '.join(alert['watchlists'])}]"
+                     f"  {states}")  # fmt: skip
+    if not alerts:
+        lines.append("  none yet")
+    return "\n".join(lines)
+
+
+def _when(text: str | None) -> datetime | None:
+    return datetime.fromisoformat(text.replace("Z", "+00:00")) if text else None

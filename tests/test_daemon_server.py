@@ -74,3 +74,25 @@ async def test_status_server_reflects_the_pipeline(tmp_path: Path, wire: Wire) -
             assert r.status == 200
         stop.set()
         await running
+
+
+async def test_wiremon_status_reads_the_running_daemon(tmp_path: Path, wire: Wire) -> None:
+    from datetime import UTC, datetime
+
+    from monitor.health import daemon_status
+
+    (tmp_path / "w.yaml").write_text("watchlists:\n  - name: snow\n    query: snow\n", encoding="utf-8")
+    wire.feeds["a"] = []
+    settings = Settings(
+        feeds=[FeedConfig(url=wire.url("/feeds/a"), name="Seoul wire", interval=60)],
+        watchlists=Path("w.yaml"), store="w.db", base_dir=tmp_path,
+        server=ServerConfig(listen="127.0.0.1:0", token="sekrit"),
+    )  # fmt: skip
+    text, ready = await daemon_status(settings, datetime.now(UTC))  # nobody listening: the store answers
+    assert not ready and "not reachable" in text
+    async with Daemon(settings, clock=FakeClock(), console=StringIO()) as daemon:
+        assert daemon.server is not None
+        bound = settings.model_copy(update={"server": ServerConfig(listen=f"127.0.0.1:{daemon.server.port}",
+                                                                    token="sekrit")})  # fmt: skip
+        text, ready = await daemon_status(bound, datetime.now(UTC))
+    assert "NOT READY" in text and "scheduler FAILING" in text and "Seoul wire" in text
