@@ -93,6 +93,25 @@ def cmd_feeds(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_alerts(args: argparse.Namespace) -> int:
+    """List the outbox, or retry / drop alerts in it."""
+    from monitor import alerts_admin
+
+    settings = load_settings(args.config)
+    now = datetime.now(UTC)
+    if args.retry or args.retry_dead:
+        count = asyncio.run(alerts_admin.retry_alerts(settings, None if args.retry_dead else args.retry, now))
+        print(f"{count} alert(s) queued to be sent again (a running daemon sends them within half a minute)")
+        return 0 if count else 1
+    if args.drop:
+        count = asyncio.run(alerts_admin.drop_alerts(settings, args.drop))
+        print(f"{count} alert(s) dropped: kept in the store, never sent")
+        return 0 if count else 1
+    statuses = alerts_admin.STATUSES if args.status == "all" else (args.status,)
+    print(alerts_admin.render_alerts(asyncio.run(alerts_admin.list_alerts(settings, statuses, args.limit))))
+    return 0
+
+
 def cmd_status(args: argparse.Namespace) -> int:
     """The running daemon's health, as its status server reports it; exit 1 when it is not ready."""
     from monitor.health import daemon_status
@@ -142,6 +161,16 @@ def build_parser() -> argparse.ArgumentParser:
     feeds.add_argument("--json", action="store_true", help="JSON instead of a table")
     feeds.add_argument("--retry", metavar="URL", help="poll this feed on the next tick (also one marked gone)")
     feeds.set_defaults(func=cmd_feeds)
+
+    alerts = sub.add_parser("alerts", help="the outbox: pending, failing, dead alerts; retry or drop them")
+    alerts.add_argument("--config", type=Path, default=DEFAULT_CONFIG, help="config file (default: %(default)s)")
+    alerts.add_argument("--status", default="failed", choices=["pending", "failed", "dead", "delivered", "dropped",
+                        "all"], help="which alerts to list (default: %(default)s: pending after a failed attempt)")
+    alerts.add_argument("--limit", type=int, default=50, help="at most this many, newest first (default: 50)")
+    alerts.add_argument("--retry", nargs="+", metavar="ID", help="send these alerts again now (also dead ones)")
+    alerts.add_argument("--retry-dead", action="store_true", help="send every dead-lettered alert again")
+    alerts.add_argument("--drop", nargs="+", metavar="ID", help="never send these alerts")
+    alerts.set_defaults(func=cmd_alerts)
 
     status = sub.add_parser("status", help="the running daemon's health: readiness, feeds, recent alerts")
     status.add_argument("--config", type=Path, default=DEFAULT_CONFIG, help="config file (default: %(default)s)")

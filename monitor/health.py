@@ -10,16 +10,12 @@ import aiohttp
 
 from monitor.server.source import FeedRow
 from monitor.settings import FeedConfig, Settings
-from monitor.store import FeedState, open_store
+from monitor.store import FeedState, opened_store
 
 
 async def _states(settings: Settings) -> dict[str, FeedState]:
-    store = open_store(settings.store_path)
-    await store.open()
-    try:
+    async with opened_store(settings.store_path) as store:
         return await store.feed_states()
-    finally:
-        await store.close()
 
 
 def feed_row(feed: FeedConfig, state: FeedState | None) -> FeedRow:
@@ -83,17 +79,13 @@ def render_feeds(rows: list[FeedRow], now: datetime) -> str:
 
 async def retry_feed(settings: Settings, url: str) -> bool:
     """Make a feed due now, clearing a 410 stop; a running daemon reads it when it next starts."""
-    store = open_store(settings.store_path)
-    await store.open()
-    try:
+    async with opened_store(settings.store_path) as store:
         state = (await store.feed_states()).get(url)
         if state is None:
             return False
         await store.save_feed_state(replace(state, last_status="retry requested", next_poll=state.last_polled
                                             or state.next_poll))  # fmt: skip
         return True
-    finally:
-        await store.close()
 
 
 async def daemon_status(settings: Settings, now: datetime) -> tuple[str, bool]:

@@ -1,5 +1,7 @@
 """store: feeds' schedules, stories seen, and the alert outbox — behind one interface."""
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from monitor.store.base import FeedState, OutboxRow, SeenStory, Store
@@ -11,4 +13,15 @@ def open_store(location: str | Path) -> Store:
     return SQLiteStore(Path(location))
 
 
-__all__ = ["FeedState", "OutboxRow", "SQLiteStore", "SeenStory", "Store", "open_store"]
+@asynccontextmanager
+async def opened_store(location: str | Path) -> AsyncIterator[Store]:
+    """The store, open for the length of a command (`wiremon feeds`, `wiremon alerts`)."""
+    store = open_store(location)
+    await store.open()
+    try:
+        yield store
+    finally:
+        await store.close()
+
+
+__all__ = ["FeedState", "OutboxRow", "SQLiteStore", "SeenStory", "Store", "open_store", "opened_store"]

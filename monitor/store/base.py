@@ -5,6 +5,7 @@ SQLite implements it today; a PostgreSQL backend can implement the same protocol
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -95,6 +96,18 @@ class Store(Protocol):
         ...
 
     # --- read-only views for the status server ---------------------------------------------------------
+
+    async def list_alerts(self, statuses: Sequence[str], limit: int) -> list[OutboxRow]:
+        """Outbox rows in these states ("failed": pending after at least one failed attempt), newest first."""
+        ...
+
+    async def requeue(self, alert_ids: Sequence[str] | None, now: datetime) -> int:
+        """Make alerts due now again (None: every dead one); returns how many."""
+        ...
+
+    async def drop(self, alert_ids: Sequence[str]) -> int:
+        """Give up on pending or dead alerts: they are kept, marked dropped, and never sent."""
+        ...
 
     async def recent_alerts(self, limit: int) -> list[AlertRecord]:
         """Every outbox row of the `limit` most recently detected clusters, newest first."""

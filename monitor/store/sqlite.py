@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import sqlite3
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import datetime
@@ -282,6 +282,57 @@ class SQLiteStore:
             return from_iso(row[0]) if row and row[0] else None
 
         return await self._run(read)
+
+    # --- operator actions on the outbox (`wiremon alerts`) -------------------------------------------
+
+    async def list_alerts(self, statuses: Sequence[str], limit: int) -> list[OutboxRow]:
+        wanted = set(statuses)
+        clauses = [f"status = '{name}'" for name in ("pending", "delivered", "dead", "dropped") if name in wanted]
+        if "failed" in wanted and "pending" not in wanted:
+            clauses.append("(status = 'pending' AND attempts > 0)")
+        if not clauses:
+            return []
+
+        def read(db: sqlite3.Connection) -> list[OutboxRow]:
+            rows = db.execute(
+                "SELECT payload, status, attempts, next_attempt, last_error, seq FROM outbox"
+                f" WHERE {' OR '.join(clauses)} ORDER BY seq DESC LIMIT ?",
+                (limit,),
+            ).fetchall()
+            return [OutboxRow(alert_from_json(r[0]), r[1], r[2], from_iso(r[3]), r[4], r[5]) for r in rows]
+
+        return await self._run(read)
+
+    async def requeue(self, alert_ids: Sequence[str] | None, now: datetime) -> int:
+        def write(db: sqlite3.Connection) -> int:
+            if alert_ids is None:
+                cursor = db.execute(
+                    "UPDATE outbox SET status = 'pending', next_attempt = ? WHERE status = 'dead'", (iso(now),)
+                )
+                return cursor.rowcount
+            changed = 0
+            for alert_id in alert_ids:
+                cursor = db.execute(
+                    "UPDATE outbox SET status = 'pending', next_attempt = ? WHERE alert_id = ?"
+                    " AND status IN ('pending', 'dead', 'dropped')",
+                    (iso(now), alert_id),
+                )
+                changed += cursor.rowcount
+            return changed
+
+        return await self._run(write)
+
+    async def drop(self, alert_ids: Sequence[str]) -> int:
+        def write(db: sqlite3.Connection) -> int:
+            return sum(
+                db.execute(
+                    "UPDATE outbox SET status = 'dropped' WHERE alert_id = ? AND status IN ('pending', 'dead')",
+                    (alert_id,),
+                ).rowcount
+                for alert_id in alert_ids
+            )
+
+        return await self._run(write)
 
     # --- read-only views for the status server ---------------------------------------------------------
 
