@@ -39,7 +39,11 @@ def bench(quick: bool) -> list[dict[str, object]]:
     data = load_demo_data()
     epoch = NOW.replace(hour=1)
     bodies = [
-        (f.name, f"https://demo.test/{f.slug}", render_feed(f, data.items_of(f.slug), epoch, f"https://demo.test/{f.slug}"))
+        (
+            f.name,
+            f"https://demo.test/{f.slug}",
+            render_feed(f, data.items_of(f.slug), epoch, f"https://demo.test/{f.slug}"),
+        )
         for f in data.feeds
     ]
     parsed = [(name, url, parse_feed(body, url=url)) for name, url, body in bodies]
@@ -51,8 +55,9 @@ def bench(quick: bool) -> list[dict[str, object]]:
         matcher = load_watchlists(path)
     hits = [matcher.match(s) for s in stories]
     alerts = [
-        Alert(Alert.make_id(s.key, "d"), "d", s, tuple(x.watchlist for x in h), tuple(t for x in h for t in x.terms),
-              NOW)
+        Alert(
+            Alert.make_id(s.key, "d"), "d", s, tuple(x.watchlist for x in h), tuple(t for x in h for t in x.terms), NOW
+        )
         for s, h in zip(stories, hits, strict=True)
         if h
     ]

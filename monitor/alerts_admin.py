@@ -12,17 +12,17 @@ STATUSES = ("pending", "failed", "dead", "delivered", "dropped")
 
 
 async def list_alerts(settings: Settings, statuses: Sequence[str], limit: int) -> list[OutboxRow]:
-    async with opened_store(settings.store_path) as store:
+    async with opened_store(settings.store_location) as store:
         return await store.list_alerts(statuses, limit)
 
 
 async def retry_alerts(settings: Settings, alert_ids: Sequence[str] | None, now: datetime) -> int:
-    async with opened_store(settings.store_path) as store:
+    async with opened_store(settings.store_location) as store:
         return await store.requeue(alert_ids, now)
 
 
 async def drop_alerts(settings: Settings, alert_ids: Sequence[str]) -> int:
-    async with opened_store(settings.store_path) as store:
+    async with opened_store(settings.store_location) as store:
         return await store.drop(alert_ids)
 
 

@@ -35,7 +35,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     settings, matcher = load_all(args.config)
     print(
         f"{args.config}: OK — {len(settings.feeds)} feeds, {len(matcher.watchlists)} watchlists, "
-        f"{len(settings.effective_destinations())} destinations, store {settings.store_path}"
+        f"{len(settings.effective_destinations())} destinations, store {settings.store_location}"
     )
     return 0
 
@@ -131,7 +131,13 @@ def cmd_demo(args: argparse.Namespace) -> int:
 def cmd_replay(args: argparse.Namespace) -> int:
     from monitor.replay import replay
 
-    matcher = load_watchlists(args.watchlists)
+    if args.since is not None:
+        from monitor.explain_cli import run_replay_since
+
+        return run_replay_since(args)
+    if args.output is not None:
+        raise WiremonError("--output goes with --since; replay --input writes its lines to stdout")
+    matcher = load_watchlists(args.watchlists or load_settings(args.config).watchlists_path)
     now = datetime.now(UTC)
     if str(args.input) == "-":
         replay(matcher, sys.stdin, sys.stdout, now)
@@ -139,6 +145,12 @@ def cmd_replay(args: argparse.Namespace) -> int:
         with open(args.input, encoding="utf-8") as lines:
             replay(matcher, lines, sys.stdout, now)
     return 0
+
+
+def cmd_match(args: argparse.Namespace) -> int:
+    from monitor.explain_cli import run_match
+
+    return run_match(args)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -181,10 +193,23 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--log-level", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
     demo.set_defaults(func=cmd_demo)
 
-    replay = sub.add_parser("replay", help="match stories from a JSONL file; one JSON line out per story")
-    replay.add_argument("--watchlists", type=Path, required=True, help="watchlist file or folder")
-    replay.add_argument("--input", type=Path, required=True, help="stories, one JSON object a line ('-': stdin)")
+    replay = sub.add_parser("replay", help="match stories from a JSONL file, or the store's recent stories")
+    replay.add_argument("--watchlists", type=Path, help="watchlist file or folder (default: the config's)")
+    stories = replay.add_mutually_exclusive_group(required=True)
+    stories.add_argument("--input", type=Path, help="stories, one JSON object a line ('-': stdin)")
+    stories.add_argument("--since", metavar="WHEN", help="backtest: the stored stories since 7d, 12h, 30m or a date")
+    replay.add_argument("--config", type=Path, default=DEFAULT_CONFIG, help="config file (default: %(default)s)")
+    replay.add_argument("--output", type=Path, help="with --since: also write one JSON line per story here")
     replay.set_defaults(func=cmd_replay)
+
+    match = sub.add_parser("match", help="explain which watchlists a story matches, and why others do not")
+    match.add_argument("input", metavar="FILE|URL|-", help="a JSON story or JSONL, a feed file, a feed URL, or -")
+    match.add_argument("--watchlists", type=Path, help="watchlist file or folder (default: the config's)")
+    match.add_argument("--config", type=Path, default=DEFAULT_CONFIG, help="config file (default: %(default)s)")
+    match.add_argument("--all", action="store_true", help="also list watchlists none of whose terms is present")
+    match.add_argument("--json", action="store_true", help="one JSON object per story")
+    match.add_argument("--no-color", action="store_true", help="mark matches [[like this]] even on a terminal")
+    match.set_defaults(func=cmd_match)
     return parser
 
 

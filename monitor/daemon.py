@@ -8,10 +8,9 @@ import asyncio
 import logging
 import sys
 import time
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import TracebackType
 from typing import TextIO
@@ -24,6 +23,7 @@ from watchfiles import awatch
 from monitor import schedule
 from monitor.clock import Clock, SystemClock
 from monitor.config import load_all
+from monitor.dedup import Clusterer, DedupConfig
 from monitor.deliver import build_sinks
 from monitor.errors import ConfigError, Problem
 from monitor.fetch import Fetcher, make_session
@@ -37,6 +37,7 @@ from monitor.server.run import RunningServer, start_server
 from monitor.settings import FeedConfig, Settings
 from monitor.status import DaemonStatus
 from monitor.store import FeedState, Store, open_store
+from monitor.worker import ParsePool, default_workers
 
 log = logging.getLogger("wiremon.daemon")
 
@@ -70,7 +71,7 @@ class Daemon:
         self.clock = clock or SystemClock()
         self.console = console or sys.stdout
         self.matcher = matcher or load_watchlists(settings.watchlists_path)
-        self.store = store or open_store(settings.store_path)
+        self.store = store or open_store(settings.store_location)
         self.states: dict[str, FeedState] = {}
         self._stack = AsyncExitStack()
         self._session: aiohttp.ClientSession | None = None
@@ -93,8 +94,9 @@ class Daemon:
         stack = self._stack
         await self.store.open()
         stack.push_async_callback(self.store.close)
-        pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="wiremon-parse")
-        stack.callback(pool.shutdown, wait=True, cancel_futures=True)
+        workers = self.settings.parse_workers
+        pool = ParsePool(default_workers() if workers is None else workers)
+        stack.callback(pool.close)
         self._session = make_session(limit_per_host=self.settings.per_host)
         stack.push_async_callback(self._session.close)
         sinks = build_sinks(self.settings.effective_destinations(), self._session, self.clock, self.console)
@@ -107,6 +109,7 @@ class Daemon:
             matcher=lambda: self.matcher,
             destinations=lambda: [d.name for d in self.settings.effective_destinations()],
             clock=self.clock,
+            clusterer=await self._clusterer(),
         )
         await self._load_feed_states()
         lag = LoopLagMonitor(self.metrics)
@@ -117,7 +120,7 @@ class Daemon:
             self.server = await start_server(app, *address)
             stack.push_async_callback(self.server.close)
         log_event(log, "daemon.started", feeds=len(self.settings.feeds), watchlists=len(self.matcher.watchlists),
-                  destinations=",".join(sinks), store=str(self.settings.store_path),
+                  destinations=",".join(sinks), store=self.settings.store_location,
                   status=self.server.url if self.server else "off")  # fmt: skip
         return self
 
@@ -142,6 +145,18 @@ class Daemon:
                 await self.store.save_feed_state(state)
             states[feed.url] = state
         self.states = states
+
+    async def _clusterer(self) -> Clusterer:
+        """The near-duplicate index, rebuilt from the stories the store saw within the window."""
+        dedup = self.settings.dedup
+        clusterer = Clusterer(DedupConfig(enabled=dedup.enabled, window=timedelta(seconds=dedup.window),
+                                          preset=dedup.preset))  # fmt: skip
+        started = time.perf_counter()
+        stored = await self.store.stories_since(self.clock.now() - timedelta(seconds=dedup.window))
+        for story, cluster in stored:
+            clusterer.restore(story, cluster)
+        log_event(log, "dedup.restored", stories=len(stored), seconds=f"{time.perf_counter() - started:.2f}")
+        return clusterer
 
     # --- reload ----------------------------------------------------------------------------------------
 
@@ -186,6 +201,8 @@ class Daemon:
         settings = settings.model_copy(update={"store": old.store, "server": old.server})
         self.settings, self.matcher = settings, matcher  # the pipeline reads both per poll: an atomic swap
         await self._load_feed_states()
+        if settings.dedup != old.dedup and self._pipeline:
+            self._pipeline.clusterer = await self._clusterer()
         if settings.concurrency != old.concurrency:
             self._polls = asyncio.Semaphore(settings.concurrency)
         if settings.per_host != old.per_host:

@@ -27,24 +27,38 @@ BATCH = 200  # alerts read from the store per round
 
 
 def build_alerts(
-    story: Story, cluster: str, hits: Sequence[Hit], destinations: Sequence[str], now: datetime
+    story: Story,
+    cluster: str,
+    hits: Sequence[Hit],
+    destinations: Sequence[str],
+    now: datetime,
+    *,
+    follow_up: bool = False,
+    also_carried_by: tuple[str, ...] = (),
 ) -> list[Alert]:
-    """One alert per destination that at least one matching watchlist sends to."""
+    """One alert per destination that at least one matching watchlist sends to.
+
+    The first alert of a cluster to a destination has the id of (cluster, destination); a `follow_up` — a
+    later copy matching watchlists the cluster had not matched — adds those watchlists to the id.
+    """
     alerts = []
     for destination in destinations:
         relevant = [h for h in hits if h.destinations is None or destination in h.destinations]
         if not relevant:
             continue
         terms = tuple(dict.fromkeys(term for hit in relevant for term in hit.terms))
+        watchlists = tuple(sorted({h.watchlist for h in relevant}))
+        identity = cluster + ("+" + ",".join(watchlists) if follow_up else "")
         alerts.append(
             Alert(
-                id=Alert.make_id(cluster, destination),
+                id=Alert.make_id(identity, destination),
                 destination=destination,
                 story=story,
-                watchlists=tuple(sorted({h.watchlist for h in relevant})),
+                watchlists=watchlists,
                 terms=terms,
                 detected_at=now,
                 cluster=cluster,
+                also_carried_by=also_carried_by,
             )
         )
     return alerts

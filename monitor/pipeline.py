@@ -9,26 +9,27 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Sequence
-from concurrent.futures import Executor
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from functools import partial
 
 from monitor import dedup, schedule
 from monitor.clock import Clock
+from monitor.dedup import Clusterer
 from monitor.errors import FeedError
 from monitor.fetch import Failed, Fetched, Fetcher, Gone, NotModified, RateLimited, Validators
 from monitor.logs import log_event
 from monitor.match import Matcher
 from monitor.metrics import Metrics
-from monitor.model import Alert, ParsedFeed, Story
-from monitor.normalize import normalize_entry
+from monitor.model import Alert, Story
 from monitor.outbox import build_alerts
-from monitor.parse import parse_feed
 from monitor.settings import FeedConfig
 from monitor.store import FeedState, SeenStory, Store
+from monitor.worker import ParsePool, read_feed
 
 log = logging.getLogger("wiremon.pipeline")
+
+YIELD_EVERY = 64  # stories clustered or matched between two yields to the event loop
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,11 +53,11 @@ class Pipeline:
         metrics: Metrics,
         store: Store,
         fetcher: Fetcher,
-        parse_pool: Executor,
+        parse_pool: ParsePool,
         matcher: Callable[[], Matcher],
         destinations: Callable[[], Sequence[str]],
         clock: Clock,
-        window: timedelta = timedelta(hours=72),
+        clusterer: Clusterer,
     ) -> None:
         self.metrics = metrics
         self.store = store
@@ -65,7 +66,7 @@ class Pipeline:
         self.matcher = matcher  # called per poll: a reload swaps what it returns
         self.destinations = destinations
         self.clock = clock
-        self.window = window
+        self.clusterer = clusterer  # the daemon swaps it when the dedup settings change
         # Deciding what is new and recording it is one step: two feeds carrying one article in the same tick
         # must see each other's stories. Fetching and parsing stay concurrent.
         self._detecting = asyncio.Lock()
@@ -136,18 +137,17 @@ class Pipeline:
                       note="permanent redirect adopted; update the config's url")  # fmt: skip
         if state.primed and fetched.body_hash == state.body_hash:
             return await self._saved(ok, PollReport(feed.url, "unchanged"))
-        loop = asyncio.get_running_loop()
+        read = partial(read_feed, fetched.body, feed_url=feed.url, source=feed.name,
+                       content_type=fetched.content_type, now=now)  # fmt: skip
         try:
-            parsed: ParsedFeed = await loop.run_in_executor(
-                self.parse_pool, partial(parse_feed, fetched.body, url=feed.url, content_type=fetched.content_type)
-            )
+            parsed = await self.parse_pool.run(read)
         except FeedError as exc:
             self.metrics.parse_error()
             return await self._failed(state, feed, str(exc), now)
         if parsed.ttl and feed.server_pace:
             paced = schedule.after_success(feed.url, feed.interval, now, max(parsed.ttl, fetched.max_age or 0))
             ok = replace(ok, next_poll=max(ok.next_poll, paced))
-        stories = self._new_order(feed, parsed, now)
+        stories = list(parsed.stories)
         async with self._detecting:
             known = await self.store.known_items(feed.url, [s.id for s in stories])
             fresh = [s for s in stories if s.id not in known]
@@ -159,27 +159,41 @@ class Pipeline:
                   recorded_only=not alerting)  # fmt: skip
         return ok, PollReport(feed.url, "ok", new_stories=len(fresh), alerts=queued)
 
-    @staticmethod
-    def _new_order(feed: FeedConfig, parsed: ParsedFeed, now: datetime) -> list[Story]:
-        """Normalized stories, one per item id, oldest first (feeds list newest first)."""
-        by_id: dict[str, Story] = {}
-        for entry in reversed(parsed.entries):
-            story = normalize_entry(entry, feed_url=feed.url, source=feed.name, now=now)
-            by_id.setdefault(story.id, story)
-        return sorted(by_id.values(), key=lambda s: s.published)
-
     async def _detect(self, stories: list[Story], now: datetime, alerting: bool) -> tuple[list[SeenStory], list[Alert]]:
-        identities = [dedup.identity(s) for s in stories]
-        clusters = await self.store.find_identity(list(set(identities)), now - self.window)
+        """Cluster, match and decide alerts: one per cluster and destination, plus one for a later copy that
+        matches a watchlist its cluster had not matched."""
         matcher = self.matcher()
         destinations = self.destinations()
+        assignments = []
+        for number, story in enumerate(stories):
+            if number % YIELD_EVERY == YIELD_EVERY - 1:
+                await asyncio.sleep(0)
+            assignments.append(self.clusterer.add(story))
+        joined = sorted({a.cluster for a in assignments if a.duplicate_of})
+        matched = await self.store.cluster_watchlists(joined) if joined else {}
         seen: list[SeenStory] = []
         alerts: list[Alert] = []
-        for story, identity in zip(stories, identities, strict=True):
-            cluster = clusters.setdefault(identity, story.key)
+        for number, (story, assignment) in enumerate(zip(stories, assignments, strict=True)):
+            if number % YIELD_EVERY == YIELD_EVERY - 1:
+                await asyncio.sleep(0)  # a feed with thousands of new items must not hold the loop
             hits = matcher.match(story) if alerting else ()
-            seen.append(SeenStory(story, identity, cluster, tuple(h.watchlist for h in hits)))
+            seen.append(SeenStory(story, dedup.identity(story), assignment.cluster, tuple(h.watchlist for h in hits)))
+            already = matched.setdefault(assignment.cluster, set())
+            fresh = [h for h in hits if h.watchlist not in already]
+            if fresh:
+                carried = await self._carried_by(assignment.cluster, story) if already else ()
+                follow_up = bool(already)
+                alerts += build_alerts(
+                    story, assignment.cluster, fresh, destinations, now, follow_up=follow_up, also_carried_by=carried
+                )
+            already.update(h.watchlist for h in hits)
             self.metrics.matched(h.watchlist for h in hits)
-            self.metrics.duplicates(int(cluster != story.key))
-            alerts.extend(build_alerts(story, cluster, hits, destinations, now))
+            self.metrics.duplicates(int(assignment.duplicate_of is not None))
+            if assignment.duplicate_of:
+                log_event(log, "story.duplicate", logging.DEBUG, feed=story.feed_url, item=story.id,
+                          cluster=assignment.cluster, reason=assignment.reason)  # fmt: skip
         return seen, alerts
+
+    async def _carried_by(self, cluster: str, story: Story) -> tuple[str, ...]:
+        earlier = (await self.store.cluster_stories([cluster])).get(cluster, [])
+        return tuple(dict.fromkeys(s.source for s in earlier if s.source != story.source))

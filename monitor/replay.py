@@ -2,22 +2,21 @@
 
 Input lines: ``{"id", "title", "summary", "content"?, "link", "source", "published"}`` (title, summary and
 content may hold HTML). Output lines: ``{"id", "matches", "cluster", "duplicate_of"}`` where ``cluster``
-is the id of the first story with the same exact identity (same non-empty link, or same normalized
-title + summary) and ``duplicate_of`` is that id, or null for the first story of its cluster.
+is the id of the first story of the story's cluster — the daemon's dedup stage: the same article, or a
+near-identical copy of it — and ``duplicate_of`` is that id, or null for the first story of its cluster.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any, TextIO
 
+from monitor.dedup import Clusterer, DedupConfig
 from monitor.errors import WiremonError
 from monitor.match import Matcher
-from monitor.match.text import normalize
 from monitor.model import RawEntry, Story
 from monitor.normalize import normalize_entry
 
@@ -71,42 +70,36 @@ def read_entry(text: str, line: int) -> tuple[str, str, RawEntry]:
     return story_id, data.get("source") or "", entry
 
 
-@dataclass
-class ExactIdentity:
-    """Clusters stories by exact identity: the same non-empty link, or the same folded title + summary."""
+def arrivals(lines: Iterable[str], now: datetime) -> Iterator[tuple[str, Story]]:
+    """(input id, Story) for each input line, normalized as the daemon would when the story arrived.
 
-    first: dict[str, str] = field(default_factory=dict)  # identity key -> cluster id
-    rank: dict[str, int] = field(default_factory=dict)  # cluster id -> order of first appearance
-
-    def cluster(self, story_id: str, story: Story) -> str:
-        keys = []
-        if story.link:
-            keys.append("link:" + story.link)
-        text = normalize(story.title) + "\x1f" + normalize(story.summary)
-        if text != "\x1f":
-            keys.append("text:" + text)
-        known = {self.first[k] for k in keys if k in self.first}
-        # When a link and a text lead to two earlier clusters, the older cluster wins.
-        cluster = min(known, key=self.rank.__getitem__) if known else story_id
-        self.rank.setdefault(cluster, len(self.rank))
-        for key in keys:
-            self.first.setdefault(key, cluster)
-        return cluster
-
-
-def replay(matcher: Matcher, lines: Iterable[str], out: TextIO, now: datetime) -> None:
-    """Normalize, match and cluster each input story; write one JSON result line per story, in order."""
-    identity = ExactIdentity()
+    Stories arrive in file order at their publication time (kept from going backwards); one without a date
+    arrives with the one before it, or at `now`.
+    """
+    arrival: datetime | None = None
     for number, text in enumerate(lines, start=1):
         if not text.strip():
             continue
         story_id, source, entry = read_entry(text, number)
-        story = normalize_entry(entry, feed_url=source, source=source, now=now)
-        cluster = identity.cluster(story_id, story)
+        if entry.published is not None:
+            arrival = entry.published if arrival is None else max(arrival, entry.published)
+        yield story_id, normalize_entry(entry, feed_url=source, source=source, now=arrival or now)
+
+
+def replay(
+    matcher: Matcher, lines: Iterable[str], out: TextIO, now: datetime, dedup: DedupConfig | None = None
+) -> None:
+    """Normalize, match and cluster each input story; write one JSON result line per story, in order."""
+    clusterer = Clusterer(dedup or DedupConfig())
+    first_id: dict[str, str] = {}  # story key → input id, for the first story of each cluster
+    for story_id, story in arrivals(lines, now):
+        assignment = clusterer.add(story)
+        first_id.setdefault(story.key, story_id)
+        cluster = first_id[assignment.cluster]
         result = {
             "id": story_id,
             "matches": sorted(hit.watchlist for hit in matcher.match(story)),
             "cluster": cluster,
-            "duplicate_of": None if cluster == story_id else cluster,
+            "duplicate_of": None if assignment.duplicate_of is None else cluster,
         }
         out.write(json.dumps(result, ensure_ascii=False) + "\n")

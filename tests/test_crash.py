@@ -26,7 +26,9 @@ def config(tmp: Path, wire: Wire) -> Path:
         f"feeds:\n  - {{url: '{wire.url('/feeds/a')}', name: a, interval: 1s}}\n"
         f"destinations:\n  - {{name: hook, type: webhook, url: '{wire.url('/hooks/hook')}', secret: '{SECRET}',"
         " timeout: 20s}\n"
-        "watchlists: w.yaml\nstore: w.db\ntick: 200ms\nserver: {listen: 'off'}\n",
+        "watchlists: w.yaml\nstore: w.db\ntick: 200ms\nserver: {listen: 'off'}\n"
+        # no worker processes: a SIGKILL would orphan them, and they would hold our stderr pipe open
+        "parse_workers: 0\n",
         encoding="utf-8",
     )
     return path

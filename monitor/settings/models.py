@@ -134,6 +134,12 @@ class DestinationConfig(_Model):
         return self
 
 
+class DedupSettings(_Model):
+    enabled: bool = True  # false: only exact copies (same link, or same headline and summary) collapse
+    window: Duration = 72 * 3600.0  # how long a story gathers copies
+    preset: Literal["default", "strict", "loose"] = "default"  # how alike two texts must be to be one story
+
+
 class ServerConfig(_Model):
     listen: str = "127.0.0.1:8787"  # host:port of the status server, or "off"
     token: str | None = None  # when set, every endpoint but /healthz needs "Authorization: Bearer <token>"
@@ -164,8 +170,10 @@ class Settings(_Model):
     tick: Duration = 5.0  # how often the scheduler looks for due feeds
     concurrency: int = Field(default=16, ge=1, le=1000)  # polls in flight at once, all feeds together
     per_host: int = Field(default=2, ge=1, le=16)  # polls in flight at once to one host
+    parse_workers: int | None = Field(default=None, ge=0, le=64)  # parsing processes; None: the cores; 0: a thread
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     server: ServerConfig = ServerConfig()
+    dedup: DedupSettings = DedupSettings()
     base_dir: Path = Path(".")  # set by the loader: the config file's folder
 
     @model_validator(mode="after")
@@ -184,6 +192,13 @@ class Settings(_Model):
     @property
     def watchlists_path(self) -> Path:
         return self.watchlists if self.watchlists.is_absolute() else self.base_dir / self.watchlists
+
+    @property
+    def store_location(self) -> str:
+        """What open_store takes: a PostgreSQL URL as written, else the SQLite file's path."""
+        if self.store.startswith(("postgresql://", "postgres://")):
+            return self.store
+        return str(self.store_path)
 
     @property
     def store_path(self) -> Path:

@@ -5,11 +5,14 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from monitor.store.base import FeedState, OutboxRow, SeenStory, Store
+from monitor.store.postgres import SCHEMES, PostgresStore
 from monitor.store.sqlite import SQLiteStore
 
 
 def open_store(location: str | Path) -> Store:
-    """A store for a config's `store:` value (a SQLite path today)."""
+    """A store for a config's `store:` value: a postgresql:// (or postgres://) URL, else a SQLite path."""
+    if isinstance(location, str) and location.startswith(SCHEMES):
+        return PostgresStore(location)
     return SQLiteStore(Path(location))
 
 

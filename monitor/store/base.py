@@ -76,6 +76,14 @@ class Store(Protocol):
         """identity → cluster, for stories seen since `since`."""
         ...
 
+    async def stories_since(self, since: datetime) -> list[tuple[Story, str]]:
+        """Stories seen since `since` with their clusters, in arrival order (to rebuild dedup state)."""
+        ...
+
+    async def cluster_watchlists(self, clusters: list[str]) -> dict[str, set[str]]:
+        """The watchlists already matched by each cluster's stories."""
+        ...
+
     async def record_poll(self, state: FeedState, seen: list[SeenStory], alerts: list[Alert]) -> int:
         """In one transaction: the feed's new state, the stories now seen, and their alerts (an alert id
         already in the outbox is left alone). Returns how many alerts were newly queued."""

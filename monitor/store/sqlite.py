@@ -19,6 +19,7 @@ from monitor.store.base import AlertRecord, FeedState, OutboxRow, SeenStory
 from monitor.store.codec import alert_from_json, alert_to_json, from_iso, iso
 
 T = TypeVar("T")
+STORED_CONTENT = 20_000  # characters of a story's content kept: enough to recognise copies after a restart
 
 
 def migrations() -> list[tuple[int, str]]:
@@ -190,12 +191,12 @@ class SQLiteStore:
                 self._save_feed(db, state)
                 db.executemany(
                     "INSERT OR IGNORE INTO stories (key, feed_url, item_id, identity, cluster, source, title,"
-                    " summary, link, published, fetched_at, watchlists) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                    " summary, link, published, fetched_at, watchlists, content) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
                     [
                         (
                             s.story.key, s.story.feed_url, s.story.id, s.identity, s.cluster, s.story.source,
                             s.story.title, s.story.summary, s.story.link, iso(s.story.published),
-                            iso(s.story.fetched_at), json.dumps(list(s.watchlists)),
+                            iso(s.story.fetched_at), json.dumps(list(s.watchlists)), s.story.content[:STORED_CONTENT],
                         )
                         for s in seen
                     ],
@@ -280,6 +281,33 @@ class SQLiteStore:
                 "SELECT MIN(next_attempt) FROM outbox WHERE status = 'pending' AND next_attempt > ?", (iso(after),)
             ).fetchone()
             return from_iso(row[0]) if row and row[0] else None
+
+        return await self._run(read)
+
+    async def stories_since(self, since: datetime) -> list[tuple[Story, str]]:
+        def read(db: sqlite3.Connection) -> list[tuple[Story, str]]:
+            rows = db.execute(
+                "SELECT item_id, feed_url, source, title, summary, content, link, published, fetched_at, cluster"
+                " FROM stories WHERE fetched_at >= ? ORDER BY fetched_at, rowid",
+                (iso(since),),
+            )
+            return [
+                (Story(r[0], r[1], r[2], r[3], r[4], r[5], r[6], from_iso(r[7]), from_iso(r[8])), r[9]) for r in rows
+            ]
+
+        return await self._run(read)
+
+    async def cluster_watchlists(self, clusters: list[str]) -> dict[str, set[str]]:
+        def read(db: sqlite3.Connection) -> dict[str, set[str]]:
+            found: dict[str, set[str]] = {}
+            for start in range(0, len(clusters), 500):
+                chunk = clusters[start : start + 500]
+                marks = ",".join("?" * len(chunk))
+                for cluster, names in db.execute(
+                    f"SELECT cluster, watchlists FROM stories WHERE cluster IN ({marks})", chunk
+                ):
+                    found.setdefault(cluster, set()).update(json.loads(names))
+            return found
 
         return await self._run(read)
 
