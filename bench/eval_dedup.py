@@ -20,15 +20,15 @@ import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from monitor.dedup import Clusterer, DedupConfig
-from monitor.model import RawEntry, Story
+from monitor.model import Story
 from monitor.normalize import normalize_entry
+from monitor.replay import arrivals, read_entry
 
 DEFAULT_ROOT = Path(__file__).resolve().parents[2] / "shared" / "eval" / "dedup" / "dev"
 FALLBACK_TIME = datetime(2020, 1, 1, tzinfo=UTC)
@@ -73,38 +73,22 @@ class Score:
             self.errors.append("missed: " + label)
 
 
-def parse_date(text: str | None) -> datetime | None:
-    if not text:
-        return None
-    try:
-        value = parsedate_to_datetime(text)
-    except (TypeError, ValueError, IndexError):
-        try:
-            value = datetime.fromisoformat(text.replace("Z", "+00:00"))
-        except ValueError:
-            return None
-    return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
-
-
 def read_items(path: Path, *, same_time: bool) -> Iterator[Item]:
-    """Stories of a replay file, each normalized as the daemon would when it sees it.
+    """Stories of a replay file, read and timed exactly as `wiremon replay` does (monitor.replay).
 
     A story arrives when it was published (never before the one listed above it), or with the one above when
     it has no date; with `same_time`, every story arrives at FALLBACK_TIME.
     """
-    arrival: datetime | None = None
-    for line in path.read_text(encoding="utf-8").splitlines():
-        if not line.strip():
-            continue
-        data = json.loads(line)
-        published = parse_date(data.get("published"))
-        if not same_time and published is not None:
-            arrival = published if arrival is None else max(arrival, published)
-        entry = RawEntry(data["id"], data.get("link"), data.get("title"), data.get("summary"), data.get("content"),
-                         published)  # fmt: skip
-        source = data.get("source") or ""
-        story = normalize_entry(entry, feed_url=source, source=source, now=arrival or FALLBACK_TIME)
-        yield Item(data["id"], (data.get("link") or "").strip(), story)
+    lines = path.read_text(encoding="utf-8").splitlines()
+    if not same_time:
+        for story_id, story in arrivals(lines, FALLBACK_TIME):
+            yield Item(story_id, story.link, story)
+        return
+    for number, line in enumerate(lines, start=1):
+        if line.strip():
+            story_id, source, entry = read_entry(line, number)
+            story = normalize_entry(entry, feed_url=source, source=source, now=FALLBACK_TIME)
+            yield Item(story_id, story.link, story)
 
 
 def replay(items: Iterable[Item], config: DedupConfig) -> tuple[dict[str, str], dict[str, str]]:
