@@ -62,7 +62,8 @@ class Wire:
     raw: dict[str, bytes] = field(default_factory=dict)  # a feed name here serves these bytes instead
     received: list[Received] = field(default_factory=list)
     hook_status: dict[str, int] = field(default_factory=dict)
-    hook_hang: set[str] = field(default_factory=set)  # these hooks record the request, then never answer
+    hook_hang: set[str] = field(default_factory=set)  # these hooks record the request, then answer on `unhang`
+    unhang: asyncio.Event = field(default_factory=asyncio.Event)  # set: hanging hooks answer (as hook_status says)
     attempts: list[Received] = field(default_factory=list)  # every request a hook saw, answered or not
     feed_requests: list[tuple[str, dict[str, str]]] = field(default_factory=list)
     feed_headers: dict[str, dict[str, str]] = field(default_factory=dict)  # extra response headers per feed
@@ -127,7 +128,7 @@ async def start_wire() -> Wire:
         wire.attempts.append(Received(request.path, dict(request.headers), body))
         wire.poke.set()
         if name in wire.hook_hang:
-            await asyncio.Event().wait()  # until the client gives up or the server closes
+            await wire.unhang.wait()  # until released, the client gives up or the server closes
         if status == 200:
             wire.received.append(Received(request.path, dict(request.headers), body))
             wire.poke.set()
