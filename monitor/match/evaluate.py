@@ -146,7 +146,7 @@ def _none_of(node: NoneOf) -> Evaluator:
     return lambda found, acc: not body(found, [])
 
 
-def _close_pairs(left: list[Occ], right: list[Occ], distance: int) -> list[Occ]:
+def close_pairs(left: list[Occ], right: list[Occ], distance: int) -> list[Occ]:
     """Every (a, b) in the same field with at most ``distance`` words strictly between them, merged.
 
     Sorted look-ups keep this near-linear even for common words in a 200,000-character content field.
@@ -173,7 +173,7 @@ def _within(node: Within) -> Evaluator:
         right: list[list[Occ]] = []
         if not (left_of(found, left) and right_of(found, right)):
             return False
-        out = _close_pairs([o for occs in left for o in occs], [o for occs in right for o in occs], distance)
+        out = close_pairs([o for occs in left for o in occs], [o for occs in right for o in occs], distance)
         if out:
             acc.append(out)
         return bool(out)

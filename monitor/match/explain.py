@@ -31,7 +31,7 @@ from monitor.match.evaluate import (
     Rule,
     Span,
     Within,
-    _close_pairs,  # the NEAR rule itself: the explanation must pair occurrences exactly as matching does
+    close_pairs,  # the NEAR rule itself: the explanation must pair occurrences exactly as matching does
 )
 from monitor.match.index import FuzzyName, TermIndex
 from monitor.match.matcher import CompiledWatchlist, Matcher
@@ -190,7 +190,7 @@ def _trace(node: q.Node, rule: Rule, story: _Story) -> Trace:
         return Trace("not", render(node), not body.ok, (), (body,))
     if isinstance(node, q.Near) and isinstance(rule, Within):
         left, right = _trace(node.left, rule.left, story), _trace(node.right, rule.right, story)
-        pairs = _close_pairs(list(left.occs), list(right.occs), rule.distance) if left.ok and right.ok else []
+        pairs = close_pairs(list(left.occs), list(right.occs), rule.distance) if left.ok and right.ok else []
         return Trace("near", render(node), bool(pairs), tuple(pairs), (left, right), distance=rule.distance)
     raise TypeError(f"query and compiled rule differ at {render(node)!r}: {type(rule).__name__}")  # a bug
 
