@@ -7,11 +7,16 @@ answer says otherwise (an error, a 429 with Retry-After, a 5xx, a page that is n
 from __future__ import annotations
 
 import json
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
 from aiohttp.test_utils import TestServer
+
+from monitor.logs import JSONFormatter, ReadableFormatter
 
 CHANNEL_ID = "C0TESTCHAN"
 
@@ -73,3 +78,28 @@ async def start_slack_web() -> SlackWeb:
     app.router.add_post("/api/chat.postMessage", post_message)
     await slack.server.start_server()
     return slack
+
+
+@contextmanager
+def formatted_logs() -> Iterator[list[str]]:
+    """Every log line of wiremon and aiohttp while inside, formatted both ways the daemon prints them (with the
+    key=value context that pytest's caplog.text leaves out)."""
+    lines: list[str] = []
+
+    class Keep(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            lines.append(ReadableFormatter().format(record))
+            lines.append(JSONFormatter().format(record))
+
+    handler = Keep(logging.DEBUG)
+    loggers = [logging.getLogger(name) for name in ("wiremon", "aiohttp", "asyncio")]
+    levels = [lg.level for lg in loggers]
+    for lg in loggers:
+        lg.addHandler(handler)
+        lg.setLevel(logging.DEBUG)
+    try:
+        yield lines
+    finally:
+        for lg, level in zip(loggers, levels, strict=True):
+            lg.removeHandler(handler)
+            lg.setLevel(level)

@@ -4,7 +4,6 @@ real SQLite store, the deliverer draining the real outbox; every Web API error r
 from __future__ import annotations
 
 import io
-import logging
 import re
 import socket
 from collections.abc import AsyncIterator, Iterator
@@ -21,12 +20,11 @@ from monitor.copies import copy_alerts, copy_id
 from monitor.deliver import Dead, Delivered, Disabled, Retry, build_sinks
 from monitor.deliver.classify import RULES
 from monitor.deliver.slack_api import SlackApiSink
-from monitor.logs import JSONFormatter, ReadableFormatter
 from monitor.model import Alert, Hit, Story
 from monitor.outbox import Deliverer, build_alerts
 from monitor.settings.models import DestinationConfig
 from monitor.store import FeedState, SeenStory, SQLiteStore, Store
-from tests.slackweb import CHANNEL_ID, Answer, SlackWeb, start_slack_web
+from tests.slackweb import CHANNEL_ID, Answer, SlackWeb, formatted_logs, start_slack_web
 
 START = datetime(2024, 11, 19, 1, 0, tzinfo=UTC)
 TOKEN = "xoxb-1234567890-0987654321-SeCrEtToKeNvAlUe"
@@ -87,24 +85,8 @@ async def store(tmp_path: Path) -> AsyncIterator[Store]:
 
 @pytest.fixture
 def log_lines() -> Iterator[list[str]]:
-    """Every wiremon log line, formatted both ways the daemon can print it."""
-    lines: list[str] = []
-
-    class Keep(logging.Handler):
-        def emit(self, record: logging.LogRecord) -> None:
-            lines.append(ReadableFormatter().format(record))
-            lines.append(JSONFormatter().format(record))
-
-    handler = Keep(logging.DEBUG)
-    loggers = [logging.getLogger(name) for name in ("wiremon", "aiohttp", "asyncio")]
-    levels = [lg.level for lg in loggers]
-    for lg in loggers:
-        lg.addHandler(handler)
-        lg.setLevel(logging.DEBUG)
-    yield lines
-    for lg, level in zip(loggers, levels, strict=True):
-        lg.removeHandler(handler)
-        lg.setLevel(level)
+    with formatted_logs() as lines:
+        yield lines
 
 
 def sink_for(slack: SlackWeb, session: aiohttp.ClientSession, clock: FakeClock, threads: Store | None) -> SlackApiSink:
