@@ -195,7 +195,7 @@ class Pipeline:
                 )
             already.update(h.watchlist for h in hits)
             sent = alerted.setdefault(assignment.cluster, set())
-            if alerting and assignment.duplicate_of and (replies := threaded & sent - {a.destination for a in new}):
+            if alerting and assignment.duplicate_of and (replies := threaded & (sent - {a.destination for a in new})):
                 carried = await self._carried_by(assignment.cluster, story)
                 new += copy_alerts(story, assignment.cluster, replies, already, now, also_carried_by=carried)
             sent.update(a.destination for a in new)

@@ -20,10 +20,11 @@ from monitor.copies import copy_alerts, copy_id
 from monitor.deliver import Dead, Delivered, Disabled, Retry, build_sinks
 from monitor.deliver.classify import RULES
 from monitor.deliver.slack_api import SlackApiSink
+from monitor.errors import StoreError
 from monitor.model import Alert, Hit, Story
 from monitor.outbox import Deliverer, build_alerts
 from monitor.settings.models import DestinationConfig
-from monitor.store import FeedState, SeenStory, SQLiteStore, Store
+from monitor.store import FeedState, SeenStory, SQLiteStore, Store, Thread
 from tests.slackweb import CHANNEL_ID, Answer, SlackWeb, formatted_logs, start_slack_web
 
 START = datetime(2024, 11, 19, 1, 0, tzinfo=UTC)
@@ -229,6 +230,41 @@ async def test_the_request_is_chat_post_message_with_the_bearer_token(
     assert request.headers["Authorization"] == f"Bearer {TOKEN}"
     assert request.headers["Content-Type"] == "application/json; charset=utf-8"
     assert request.json()["channel"] == CHANNEL_ID
+
+
+class UnwellThreads:
+    """A ThreadStore whose database is unreachable for reading, or for writing (a fake of our own protocol)."""
+
+    def __init__(self, *, reads: bool) -> None:
+        self.reads = reads
+
+    async def thread(self, cluster: str, destination: str) -> Thread | None:
+        if not self.reads:
+            raise StoreError("store w.db: disk I/O error")
+        return None
+
+    async def save_thread(self, thread: Thread) -> Thread:
+        raise StoreError("store w.db: database is locked")
+
+
+async def test_an_unreadable_thread_is_retried_before_anything_is_posted(
+    slack: SlackWeb, session: aiohttp.ClientSession
+) -> None:
+    sink = sink_for(slack, session, FakeClock(START), None)
+    sink.threads = UnwellThreads(reads=False)
+    outcome = await sink.send(copy_alert(story(2, "Wire Service")))
+    assert isinstance(outcome, Retry) and "disk I/O error" in outcome.reason
+    assert slack.requests == []
+
+
+async def test_a_thread_that_cannot_be_saved_still_counts_the_post_as_delivered(
+    slack: SlackWeb, session: aiohttp.ClientSession, log_lines: list[str]
+) -> None:
+    sink = sink_for(slack, session, FakeClock(START), None)
+    sink.threads = UnwellThreads(reads=True)
+    assert await sink.send(first_alert()) == Delivered()  # posted: sending it again would repeat it
+    assert len(slack.posted) == 1
+    assert any("slack.thread_unsaved" in line and "database is locked" in line for line in log_lines)
 
 
 # --- feed text stays inert ------------------------------------------------------------------------------------

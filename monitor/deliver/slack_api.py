@@ -24,7 +24,7 @@ import aiohttp
 from monitor.clock import Clock
 from monitor.deliver.classify import RULES, classify_response
 from monitor.deliver.http import Reply, post_json
-from monitor.deliver.outcome import Dead, Delivered, DeliveryOutcome
+from monitor.deliver.outcome import Dead, Delivered, DeliveryOutcome, Retry
 from monitor.deliver.ratelimit import RateLimit
 from monitor.deliver.slack import DEFAULT_TEMPLATE, FALLBACK_LIMIT, bold_list, mrkdwn, slack_payload, story_link
 from monitor.deliver.template import Template
@@ -128,7 +128,10 @@ class SlackApiSink:
     limiter: RateLimit | None = field(default=None, compare=False)
 
     async def send(self, alert: Alert) -> DeliveryOutcome:
-        thread = await self.threads.thread(alert.cluster, self.name) if self.threads and alert.cluster else None
+        try:
+            thread = await self.threads.thread(alert.cluster, self.name) if self.threads and alert.cluster else None
+        except StoreError as exc:  # where to post is unknown: posting anyway could start a second thread
+            return Retry(f"the story's thread could not be read: {exc}")
         if thread is not None and thread.alert_id == alert.id:
             return Delivered()  # posted and remembered, then wiremon stopped before the outbox heard: not again
         if thread is not None:
