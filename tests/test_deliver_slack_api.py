@@ -19,7 +19,7 @@ from monitor.clock import FakeClock
 from monitor.copies import copy_alerts, copy_id
 from monitor.deliver import Dead, Delivered, Disabled, Retry, build_sinks
 from monitor.deliver.classify import RULES
-from monitor.deliver.slack_api import SlackApiSink
+from monitor.deliver.slack_api import SlackApiSink, reply_payload
 from monitor.errors import StoreError
 from monitor.model import Alert, Hit, Story
 from monitor.outbox import Deliverer, build_alerts
@@ -155,8 +155,8 @@ async def test_first_alert_is_top_level_and_copies_reply_in_its_thread_across_a_
     assert len(slack.top_level()) == 1
     later = slack.replies()[1:]
     assert [m["thread_ts"] for m in later] == [top["ts"], top["ts"]]
-    assert "Matched: *new strategic level* · Watchlists: treaty-watch" in later[1]["blocks"][0]["text"]["text"]
-    assert "Matched" not in later[0]["blocks"][0]["text"]["text"]  # a copy says only who else carried it
+    assert later[1]["blocks"][1]["text"]["text"] == "Matched: *new strategic level* · Watchlists: treaty-watch"
+    assert [b["type"] for b in later[0]["blocks"]] == ["section", "context"]  # a copy says who else carried it
 
 
 async def test_copy_ids_are_stable_and_never_queue_twice(store: Store) -> None:
@@ -290,6 +290,22 @@ async def test_mentions_and_links_in_feed_text_are_shown_literally(
     assert slack.top_level()[0]["blocks"][0]["text"] == {
         "type": "plain_text", "text": "Port closed <!channel> <https://evil.test|x>", "emoji": False,
     }  # fmt: skip  # plain_text: Slack never parses it
+
+
+def test_a_reply_of_huge_parts_keeps_within_slack_limits_and_its_link_whole() -> None:
+    huge = Story(
+        id="x", feed_url="https://x.test/rss", source="S" * 5000, title="T <b> " * 2000, summary="", content="",
+        link="https://wire.test/" + "a/" * 990, published=START, fetched_at=START,
+    )  # fmt: skip
+    [alert] = build_alerts(huge, CLUSTER, [Hit("w" * 3000, tuple(f"term {n} " * 20 for n in range(400)))], [DEST],
+                           START, follow_up=True)  # fmt: skip
+    message = reply_payload(alert, Thread(CLUSTER, DEST, CHANNEL_ID, "1.1", "msg_1", START))
+    assert len(message["text"]) <= 300
+    sections = [b["text"]["text"] for b in message["blocks"] if b["type"] == "section"]
+    assert len(sections) == 2 and all(len(text) <= 3000 for text in sections)
+    link = re.search(r"<(https://[^|>]*)\|[^>]*>", sections[0])
+    assert link and link.group(1) == huge.link
+    assert sections[1].startswith("Matched: *term 0 ") and " more · Watchlists: www" in sections[1]
 
 
 # --- every Web API answer -------------------------------------------------------------------------------------

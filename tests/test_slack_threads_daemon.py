@@ -95,9 +95,9 @@ async def test_a_follow_up_replies_with_its_new_watchlist(tmp_path: Path, wire: 
     [top] = slack.top_level()
     [reply] = slack.replies()
     assert reply["thread_ts"] == top["ts"]
-    text = reply["blocks"][0]["text"]["text"]
-    assert text.startswith("Also carried by *pw*: <https://wire.test/pw/kim-kozlov|")
-    assert "Watchlists: treaty-watch" in text and "*new strategic level*" in text
+    assert reply["blocks"][0]["text"]["text"].startswith("Also carried by *pw*: <https://wire.test/pw/kim-kozlov|")
+    matched = reply["blocks"][1]["text"]["text"]
+    assert "Watchlists: treaty-watch" in matched and "*new strategic level*" in matched
     assert [p.json()["watchlists"] for p in wire.posts("a")] == [["dprk-russia"], ["treaty-watch"]]  # unchanged
 
 

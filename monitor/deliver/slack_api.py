@@ -26,8 +26,17 @@ from monitor.deliver.classify import RULES, classify_response
 from monitor.deliver.http import Reply, post_json
 from monitor.deliver.outcome import Dead, Delivered, DeliveryOutcome, Retry
 from monitor.deliver.ratelimit import RateLimit
-from monitor.deliver.slack import DEFAULT_TEMPLATE, FALLBACK_LIMIT, bold_list, mrkdwn, slack_payload, story_link
+from monitor.deliver.slack import (
+    DEFAULT_TEMPLATE,
+    FALLBACK_LIMIT,
+    SECTION_LIMIT,
+    bold_list,
+    mrkdwn,
+    slack_payload,
+    story_link,
+)
 from monitor.deliver.template import Template
+from monitor.deliver.text import clip_escaped
 from monitor.errors import StoreError
 from monitor.logs import log_event
 from monitor.model import Alert
@@ -89,24 +98,30 @@ def _error_name(value: object) -> str | None:
 
 
 def reply_payload(alert: Alert, thread: Thread) -> dict[str, Any]:
-    """A short reply in the cluster's thread: who else carried it, its headline linked; new matches if any."""
+    """A short reply in the cluster's thread: who else carried it, its headline linked; new matches if any.
+
+    Each section stays under Slack's 3,000 characters by the sizes of its parts (source 300, link ≤ 2,300; terms
+    1,800, watchlists 1,000), so neither is ever cut inside the link.
+    """
     story = alert.story
-    lines = [f"Also carried by {bold_list((story.source,), 300)}: {story_link(story.link, story.title)}"]
+    carried = f"Also carried by {bold_list((story.source,), 300)}: {story_link(story.link, story.title)}"
+    blocks = [_section(carried)]
     if alert.terms:  # a follow-up: the copy matched watchlists the first alert had not
         watchlists = mrkdwn(", ".join(alert.watchlists), 1000)
-        lines.append(f"Matched: {bold_list(alert.terms)} · Watchlists: {watchlists}")
-    fallback = mrkdwn(f"Also carried by {story.source}: {story.title or '(untitled)'}", FALLBACK_LIMIT)
+        blocks.append(_section(f"Matched: {bold_list(alert.terms)} · Watchlists: {watchlists}"))
+    blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": f"wiremon alert `{alert.id}`"}]})
     return {
         "channel": thread.channel,
         "thread_ts": thread.ts,
-        "text": fallback,
-        "blocks": [
-            {"type": "section", "text": {"type": "mrkdwn", "text": "\n".join(lines)}},
-            {"type": "context", "elements": [{"type": "mrkdwn", "text": f"wiremon alert `{alert.id}`"}]},
-        ],
-        "unfurl_links": False,  # a reply stays one line: no preview of the link
+        "text": mrkdwn(f"Also carried by {story.source}: {story.title or '(untitled)'}", FALLBACK_LIMIT),
+        "blocks": blocks,
+        "unfurl_links": False,  # a reply stays short: no preview of the link
         "unfurl_media": False,
     }
+
+
+def _section(text: str) -> dict[str, Any]:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": clip_escaped(text, SECTION_LIMIT)}}
 
 
 def top_payload(alert: Alert, channel: str, template: Template) -> dict[str, Any]:
