@@ -232,6 +232,14 @@ async def test_the_request_is_chat_post_message_with_the_bearer_token(
     assert request.json()["channel"] == CHANNEL_ID
 
 
+async def test_after_a_move_to_another_channel_no_reply_goes_to_the_old_one(
+    slack: SlackWeb, session: aiohttp.ClientSession, store: Store
+) -> None:
+    await store.save_thread(Thread(CLUSTER, DEST, "C0OLDCHANNEL", "1.1", first_alert().id, START))
+    assert await sink_for(slack, session, FakeClock(START), store).send(copy_alert(story(2, "Wire"))) == Delivered()
+    assert [m["channel"] for m in slack.top_level()] == [CHANNEL_ID] and slack.replies() == []
+
+
 class UnwellThreads:
     """A ThreadStore whose database is unreachable for reading, or for writing (a fake of our own protocol)."""
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Final, Protocol
@@ -47,6 +48,7 @@ log = logging.getLogger("wiremon.deliver.slack_api")
 API_URL: Final = "https://slack.com/api/"
 METHOD: Final = "chat.postMessage"
 ERROR_LIMIT: Final = 100  # characters of an error string believed; longer is not Slack's
+CHANNEL_ID: Final = re.compile(r"[CGD][A-Z0-9]{6,}")  # public, private (legacy G…) and direct-message channels
 
 
 class ThreadStore(Protocol):
@@ -95,6 +97,12 @@ def _error_name(value: object) -> str | None:
     if isinstance(value, str) and value and len(value) <= ERROR_LIMIT and value.replace("_", "").isalnum():
         return value if value.isascii() else None
     return None
+
+
+def _moved(channel: str, thread: Thread) -> bool:
+    """Whether `channel` (an id) is no longer where the thread is. A channel given by name cannot be compared with
+    the id Slack answered with, so its threads are kept."""
+    return thread.channel != channel and CHANNEL_ID.fullmatch(channel) is not None
 
 
 def reply_payload(alert: Alert, thread: Thread) -> dict[str, Any]:
@@ -149,6 +157,8 @@ class SlackApiSink:
             return Retry(f"the story's thread could not be read: {exc}")
         if thread is not None and thread.alert_id == alert.id:
             return Delivered()  # posted and remembered, then wiremon stopped before the outbox heard: not again
+        if thread is not None and _moved(self.channel, thread):
+            thread = None  # the config names another channel now: never reply in the old one (maybe archived)
         if thread is not None:
             payload = reply_payload(alert, thread)
         else:
