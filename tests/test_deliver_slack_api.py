@@ -20,7 +20,7 @@ from monitor.copies import copy_alerts, copy_id
 from monitor.deliver import Dead, Delivered, Disabled, Retry, build_sinks
 from monitor.deliver.classify import RULES
 from monitor.deliver.slack_api import SlackApiSink, reply_payload
-from monitor.errors import StoreError
+from monitor.errors import ConfigError, StoreError
 from monitor.model import Alert, Hit, Story
 from monitor.outbox import Deliverer, build_alerts
 from monitor.settings.models import DestinationConfig
@@ -471,3 +471,9 @@ def test_only_slack_takes_a_token_or_channel() -> None:
     bot = DestinationConfig(name="d", type="slack", token=TOKEN, channel="C1")
     hook = DestinationConfig(name="d", type="slack", url="https://hooks.slack.test/x")
     assert bot.threaded and not hook.threaded
+
+
+def test_a_hand_built_token_without_channel_is_a_config_error() -> None:
+    lone = DestinationConfig.model_construct(name="d", type="slack", token=TOKEN)
+    with pytest.raises(ConfigError, match="needs a channel"):
+        build_sinks([lone], None, FakeClock(), io.StringIO())  # type: ignore[arg-type]

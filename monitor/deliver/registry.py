@@ -40,10 +40,11 @@ def _slack(
 ) -> Sink:
     template = _template(dest, SLACK_TEXT)
     if dest.token is not None:  # a bot token: chat.postMessage, threads (slack_api.py)
-        channel = dest.channel or ""  # the settings model requires one with a token
+        if not dest.channel:  # the settings model already requires one; this keeps hand-built configs honest
+            raise ConfigError([Problem("a slack token needs a channel", field=f"destinations.{dest.name}")])
         api = dest.api_url or API_URL
-        return SlackApiSink(dest.name, dest.token, channel, session, clock, _timeout(dest), api, template, threads,
-                            _limiter(dest))  # fmt: skip
+        return SlackApiSink(dest.name, dest.token, dest.channel, session, clock, _timeout(dest), api, template,
+                            threads, _limiter(dest))  # fmt: skip
     return SlackSink(dest.name, _url(dest), session, clock, _timeout(dest), template, _limiter(dest))
 
 
