@@ -168,7 +168,8 @@ class DestinationConfig(_Model):
         bot = [name for name in ("token", "channel", "api_url") if getattr(self, name) is not None]
         if self.type != "slack":
             if bot:
-                raise ValueError(f"only slack destinations take {', '.join(bot)}; remove it")
+                pronoun = "it" if len(bot) == 1 else "them"
+                raise ValueError(f"only slack destinations take {', '.join(bot)}; remove {pronoun}")
             return
         if self.url and bot:
             raise ValueError("a slack destination takes a webhook url or a bot token and channel, not both")
