@@ -99,7 +99,7 @@ class Daemon:
         stack.callback(pool.close)
         self._session = make_session(limit_per_host=self.settings.per_host)
         stack.push_async_callback(self._session.close)
-        sinks = build_sinks(self.settings.effective_destinations(), self._session, self.clock, self.console)
+        sinks = build_sinks(self.settings.effective_destinations(), self._session, self.clock, self.console, self.store)
         self._deliverer = Deliverer(self.store, sinks, self.clock, self.metrics)
         self._pipeline = Pipeline(
             metrics=self.metrics,
@@ -110,6 +110,7 @@ class Daemon:
             destinations=lambda: [d.name for d in self.settings.effective_destinations()],
             clock=self.clock,
             clusterer=await self._clusterer(),
+            threaded=lambda: [d.name for d in self.settings.effective_destinations() if d.threaded],
         )
         await self._load_feed_states()
         lag = LoopLagMonitor(self.metrics)
@@ -208,7 +209,7 @@ class Daemon:
         if settings.per_host != old.per_host:
             self._hosts = {}
         if settings.effective_destinations() != old.effective_destinations() and self._deliverer and self._session:
-            sinks = build_sinks(settings.effective_destinations(), self._session, self.clock, self.console)
+            sinks = build_sinks(settings.effective_destinations(), self._session, self.clock, self.console, self.store)
             unchanged = {d.name for d in settings.effective_destinations()} & {
                 d.name for d in old.effective_destinations() if d in settings.effective_destinations()
             }

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from functools import partial
 
 from monitor import dedup, schedule
 from monitor.clock import Clock
+from monitor.copies import copy_alerts
 from monitor.dedup import Clusterer
 from monitor.errors import FeedError
 from monitor.fetch import Failed, Fetched, Fetcher, Gone, NotModified, RateLimited, Validators
@@ -58,6 +59,7 @@ class Pipeline:
         destinations: Callable[[], Sequence[str]],
         clock: Clock,
         clusterer: Clusterer,
+        threaded: Callable[[], Collection[str]] = frozenset,
     ) -> None:
         self.metrics = metrics
         self.store = store
@@ -67,6 +69,7 @@ class Pipeline:
         self.destinations = destinations
         self.clock = clock
         self.clusterer = clusterer  # the daemon swaps it when the dedup settings change
+        self.threaded = threaded  # destinations where a later copy of an alerted story replies in its thread
         # Deciding what is new and recording it is one step: two feeds carrying one article in the same tick
         # must see each other's stories. Fetching and parsing stay concurrent.
         self._detecting = asyncio.Lock()
@@ -161,7 +164,8 @@ class Pipeline:
 
     async def _detect(self, stories: list[Story], now: datetime, alerting: bool) -> tuple[list[SeenStory], list[Alert]]:
         """Cluster, match and decide alerts: one per cluster and destination, plus one for a later copy that
-        matches a watchlist its cluster had not matched."""
+        matches a watchlist its cluster had not matched, and (copies.py) one for any later copy of an alerted
+        cluster to each threaded destination it was alerted to."""
         matcher = self.matcher()
         destinations = self.destinations()
         assignments = []
@@ -171,6 +175,8 @@ class Pipeline:
             assignments.append(self.clusterer.add(story))
         joined = sorted({a.cluster for a in assignments if a.duplicate_of})
         matched = await self.store.cluster_watchlists(joined) if joined else {}
+        threaded = set(self.threaded()) & set(destinations)
+        alerted = await self.store.cluster_destinations(joined) if joined and threaded else {}
         seen: list[SeenStory] = []
         alerts: list[Alert] = []
         for number, (story, assignment) in enumerate(zip(stories, assignments, strict=True)):
@@ -180,13 +186,20 @@ class Pipeline:
             seen.append(SeenStory(story, dedup.identity(story), assignment.cluster, tuple(h.watchlist for h in hits)))
             already = matched.setdefault(assignment.cluster, set())
             fresh = [h for h in hits if h.watchlist not in already]
+            new: list[Alert] = []
             if fresh:
                 carried = await self._carried_by(assignment.cluster, story) if already else ()
                 follow_up = bool(already)
-                alerts += build_alerts(
+                new = build_alerts(
                     story, assignment.cluster, fresh, destinations, now, follow_up=follow_up, also_carried_by=carried
                 )
             already.update(h.watchlist for h in hits)
+            sent = alerted.setdefault(assignment.cluster, set())
+            if alerting and assignment.duplicate_of and (replies := threaded & (sent - {a.destination for a in new})):
+                carried = await self._carried_by(assignment.cluster, story)
+                new += copy_alerts(story, assignment.cluster, replies, already, now, also_carried_by=carried)
+            sent.update(a.destination for a in new)
+            alerts += new
             self.metrics.matched(h.watchlist for h in hits)
             self.metrics.duplicates(int(assignment.duplicate_of is not None))
             if assignment.duplicate_of:

@@ -17,6 +17,7 @@ import pytest
 from monitor.errors import StoreError
 from monitor.model import Alert, Story
 from monitor.store import FeedState, SeenStory, SQLiteStore, Store, open_store
+from monitor.store.base import Thread
 from monitor.store.postgres import PostgresStore, describe, migrations
 from monitor.store.sqlite import STORED_CONTENT
 from tests import pg
@@ -443,3 +444,52 @@ async def test_the_database_itself_refuses_a_second_row_for_an_alert(pg_location
         await pg.query(pg_location, "INSERT INTO outbox (alert_id, destination, cluster, payload, status,"
                        " next_attempt, created_at) SELECT alert_id, destination, cluster, payload, status,"
                        " next_attempt, created_at FROM outbox")  # fmt: skip
+
+
+# --- threads: where a cluster's first message went in a threaded destination (Slack with a bot token) ----------
+
+
+def thread(ts: str, cluster: str = "c1", destination: str = "d", alert_id: str = "msg_1") -> Thread:
+    return Thread(cluster, destination, "C0TEST", ts, alert_id, T0 + timedelta(seconds=1))
+
+
+async def test_a_cluster_keeps_its_first_thread_per_destination(location: str) -> None:
+    store = open_store(location)
+    await store.open()
+    try:
+        assert await store.thread("c1", "d") is None
+        assert await store.save_thread(thread("1.1")) == thread("1.1")
+        assert await store.save_thread(thread("2.2", alert_id="msg_2")) == thread("1.1")  # the first one stays
+        assert await store.save_thread(thread("3.3", destination="e")) == thread("3.3", destination="e")
+        assert await store.thread("c2", "d") is None
+    finally:
+        await store.close()
+    again = open_store(location)
+    await again.open()
+    try:
+        kept = await again.thread("c1", "d")
+        assert kept == thread("1.1") and kept.created_at.utcoffset() == timedelta(0)
+    finally:
+        await again.close()
+
+
+async def test_cluster_destinations_lists_every_destination_alerted_whatever_the_state(store: Store) -> None:
+    s1, s2 = story(1), story(2)
+    await queue(store, alert(s1, "a"), alert(s1, "b"), alert(s2, "a"))
+    await store.mark_dead(alert(s1, "b").id, "refused")
+    await store.mark_delivered(alert(s1, "a").id, T0)
+    found = await store.cluster_destinations([s1.key, s2.key, "never"])
+    assert found == {s1.key: {"a", "b"}, s2.key: {"a"}}
+    assert await store.cluster_destinations([]) == {}
+
+
+async def test_instances_saving_one_thread_at_once_agree_on_it(pg_location: str) -> None:
+    one, two = PostgresStore(pg_location), PostgresStore(pg_location)
+    await asyncio.gather(one.open(), two.open())
+    try:
+        offers = [thread(f"{n}.0", alert_id=f"msg_{n}") for n in range(20)]
+        kept = await asyncio.gather(*((one, two)[n % 2].save_thread(t) for n, t in enumerate(offers)))
+        assert len(set(kept)) == 1 and kept[0] in offers
+        assert await one.thread("c1", "d") == kept[0]
+    finally:
+        await asyncio.gather(one.close(), two.close())

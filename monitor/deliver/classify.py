@@ -51,6 +51,31 @@ RULES: Final[Mapping[Key, Rule]] = {
     # 403: only admins may post in #general, so every message would be refused
     "slack:posting_to_general_channel_denied": Rule(Disabled, "only Slack admins may post in this channel"),
     "slack:rollup_error": Rule(Retry, "Slack had an internal error"),  # 500: not our fault, try again
+    # --- Slack Web API (chat.postMessage, bot token): HTTP 200 with {"ok": false, "error": "…"} (slack_api.py);
+    # the rows above apply too (channel_not_found, invalid_blocks, no_text, …) ---
+    "slack:msg_too_long": Rule(Dead, "the message is too long for Slack"),  # a property of this message
+    "slack:invalid_arguments": Rule(Dead, "Slack refused an argument of this message"),
+    # The channel or the token is unusable: every message would fail; hold them and tell the operator.
+    "slack:not_in_channel": Rule(Disabled, "the Slack app is not in the channel (invite it to the channel)"),
+    "slack:is_archived": Rule(Disabled, "the Slack channel is archived"),
+    "slack:invalid_auth": Rule(Disabled, "Slack refused the bot token"),  # wrong, or of another workspace
+    "slack:not_authed": Rule(Disabled, "Slack received no bot token"),
+    "slack:token_revoked": Rule(Disabled, "the Slack bot token was revoked"),
+    "slack:token_expired": Rule(Disabled, "the Slack bot token expired"),
+    "slack:account_inactive": Rule(Disabled, "the Slack app's bot user was deactivated"),
+    "slack:missing_scope": Rule(Disabled, "the Slack app lacks the chat:write scope"),
+    "slack:not_allowed_token_type": Rule(Disabled, "Slack needs a bot token (xoxb-…) here"),
+    "slack:restricted_action": Rule(Disabled, "a Slack workspace setting forbids the app to post here"),
+    "slack:ratelimited": Rule(Retry, "Slack rate limited this app"),  # 429 with Retry-After
+    "slack:message_limit_exceeded": Rule(Retry, "Slack says too many messages are being sent"),
+    "slack:internal_error": Rule(Retry, "Slack had an internal error"),
+    "slack:fatal_error": Rule(Retry, "Slack had an internal error"),
+    "slack:service_unavailable": Rule(Retry, "Slack is unavailable"),
+    "slack:request_timeout": Rule(Retry, "Slack timed out reading the message"),
+    # a 200 whose "error" has no row above: the message was refused for a reason we do not know; and a 200
+    # that is not the API's JSON at all (a proxy's page, a wrong api_url): it may pass, so try again
+    "slack-api:unknown_error": Rule(Dead, "Slack refused this message"),
+    "slack-api:unreadable": Rule(Retry, "the Slack API's answer could not be read (check api_url)"),
     # --- Discord: the JSON `code` of a non-2xx answer (developer docs: topics/opcodes-and-status-codes) ---
     "discord:10015": Rule(Disabled, "Discord does not know this webhook (it was deleted)"),  # 404 Unknown Webhook
     "discord:10003": Rule(Disabled, "the Discord channel of this webhook is gone"),  # 404 Unknown Channel

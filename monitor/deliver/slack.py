@@ -93,7 +93,10 @@ def slack_payload(alert: Alert, template: Template = DEFAULT_TEMPLATE) -> dict[s
     ]
     if summary := mrkdwn(story.summary):
         blocks.append(_section(summary))
-    blocks.append(_section(f"Matched: {bold_list(alert.terms)}\nWatchlists: {watchlists}"))
+    if alert.terms:
+        blocks.append(_section(f"Matched: {bold_list(alert.terms)}\nWatchlists: {watchlists}"))
+    elif watchlists:  # a later copy of a story sent on its own (slack_api.py): its cluster's watchlists
+        blocks.append(_section(f"Watchlists: {watchlists}"))
     context = f"wiremon alert `{alert.id}`"
     if carried := listing(alert.also_carried_by, CARRIED_BUDGET, lambda s: mrkdwn(s, 200), CARRIED_MOST):
         context += " · also carried by: " + carried

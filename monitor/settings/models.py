@@ -83,6 +83,10 @@ class DestinationConfig(_Model):
     timeout: Duration = 10.0
     template: str | None = Field(default=None, min_length=1)  # the alert's short text, e.g. "{source}: {title}"
     rate_limit: RateLimitConfig | None = None  # None: the type's default (monitor/deliver/ratelimit.py)
+    # slack with a bot token instead of a webhook url: chat.postMessage, copies threaded under the first alert
+    token: str | None = Field(default=None, repr=False)  # "xoxb-…"; never shown in a message or a log
+    channel: str | None = None  # the channel id, "C…" (a public channel's name works too)
+    api_url: str | None = None  # the Slack Web API base; None: https://slack.com/api/ (tests point it elsewhere)
 
     @field_validator("url")
     @classmethod
@@ -101,6 +105,26 @@ class DestinationConfig(_Model):
             raise ValueError("a webhook secret is 'whsec_' followed by base64") from exc
         if len(key) < 16:
             raise ValueError("a webhook secret must hold at least 16 bytes (24 base64 characters)")
+        return value
+
+    @field_validator("api_url")
+    @classmethod
+    def _api_url(cls, value: str | None) -> str | None:
+        return None if value is None else _http_url(value)
+
+    @field_validator("token")
+    @classmethod
+    def _token(cls, value: str | None) -> str | None:
+        # the message never quotes the value: it is a secret
+        if value is not None and (not value or not value.isprintable() or any(c.isspace() for c in value)):
+            raise ValueError("a Slack token is one word such as xoxb-…, without spaces or control characters")
+        return value
+
+    @field_validator("channel")
+    @classmethod
+    def _channel(cls, value: str | None) -> str | None:
+        if value is not None and (not value or not value.isprintable() or any(c.isspace() for c in value)):
+            raise ValueError(f"expected a Slack channel id such as C0123456789, got {value!r}")
         return value
 
     @field_validator("template")
@@ -123,15 +147,34 @@ class DestinationConfig(_Model):
                 raise ValueError(f"placeholder {{{name}}} in template takes no format spec or conversion")
         return value
 
+    @property
+    def threaded(self) -> bool:
+        """A Slack bot-token destination: a story's later copies and follow-ups reply in its first alert's thread."""
+        return self.type == "slack" and self.token is not None
+
     @model_validator(mode="after")
     def _needs(self) -> DestinationConfig:
-        if self.type in ("slack", "webhook", "discord", "teams") and not self.url:
+        self._slack_api()
+        if self.type in ("webhook", "discord", "teams") and not self.url:
             raise ValueError(f"a {self.type} destination needs a url")
         if self.secret and self.type != "webhook":
             raise ValueError("only webhook destinations are signed; remove secret")
         if self.template and self.type == "webhook":
             raise ValueError("a webhook destination sends data, not text; remove template")
         return self
+
+    def _slack_api(self) -> None:
+        """slack takes a webhook `url`, or a bot `token` with a `channel` (and maybe `api_url`); nothing else does."""
+        bot = [name for name in ("token", "channel", "api_url") if getattr(self, name) is not None]
+        if self.type != "slack":
+            if bot:
+                pronoun = "it" if len(bot) == 1 else "them"
+                raise ValueError(f"only slack destinations take {', '.join(bot)}; remove {pronoun}")
+            return
+        if self.url and bot:
+            raise ValueError("a slack destination takes a webhook url or a bot token and channel, not both")
+        if not self.url and not (self.token and self.channel):
+            raise ValueError("a slack destination needs a webhook url, or a bot token and a channel")
 
 
 class DedupSettings(_Model):

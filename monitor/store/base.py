@@ -61,6 +61,18 @@ class OutboxRow:
     seq: int
 
 
+@dataclass(frozen=True, slots=True)
+class Thread:
+    """The first message of a cluster in a threaded destination: later ones of the cluster reply to it."""
+
+    cluster: str
+    destination: str
+    channel: str  # where it was posted (Slack: the channel id)
+    ts: str  # its id in the channel (Slack: the message ts, which replies send as thread_ts)
+    alert_id: str  # the alert it carried
+    created_at: datetime
+
+
 class Store(Protocol):
     async def open(self) -> None: ...
 
@@ -87,6 +99,18 @@ class Store(Protocol):
     async def record_poll(self, state: FeedState, seen: list[SeenStory], alerts: list[Alert]) -> int:
         """In one transaction: the feed's new state, the stories now seen, and their alerts (an alert id
         already in the outbox is left alone). Returns how many alerts were newly queued."""
+        ...
+
+    async def cluster_destinations(self, clusters: list[str]) -> dict[str, set[str]]:
+        """cluster → the destinations it has alerts for in the outbox, whatever their state."""
+        ...
+
+    async def thread(self, cluster: str, destination: str) -> Thread | None:
+        """The cluster's thread in the destination, once its first message was posted."""
+        ...
+
+    async def save_thread(self, thread: Thread) -> Thread:
+        """Remember a cluster's thread unless it has one already; returns the one kept."""
         ...
 
     async def due_alerts(self, now: datetime, limit: int) -> list[OutboxRow]: ...

@@ -20,7 +20,7 @@ import asyncpg  # type: ignore[import-untyped]
 
 from monitor.errors import StoreError
 from monitor.model import Alert, Story
-from monitor.store.base import AlertRecord, FeedState, OutboxRow, SeenStory
+from monitor.store.base import AlertRecord, FeedState, OutboxRow, SeenStory, Thread
 from monitor.store.codec import alert_from_json, alert_to_json
 from monitor.store.sqlite import STORED_CONTENT
 
@@ -289,6 +289,39 @@ class PostgresStore:
         return len(queued)
 
     # --- outbox ----------------------------------------------------------------------------------------
+
+    async def cluster_destinations(self, clusters: list[str]) -> dict[str, set[str]]:
+        async with self._connection() as conn:
+            rows = await conn.fetch(
+                "SELECT DISTINCT cluster, destination FROM outbox WHERE cluster = ANY($1::text[])", clusters
+            )
+        found: dict[str, set[str]] = {}
+        for cluster, destination in rows:
+            found.setdefault(cluster, set()).add(destination)
+        return found
+
+    async def thread(self, cluster: str, destination: str) -> Thread | None:
+        async with self._connection() as conn:
+            row = await conn.fetchrow(
+                "SELECT channel, ts, alert_id, created_at FROM threads WHERE cluster = $1 AND destination = $2",
+                cluster, _text(destination),
+            )  # fmt: skip
+        return Thread(cluster, destination, row[0], row[1], row[2], row[3]) if row else None
+
+    async def save_thread(self, thread: Thread) -> Thread:
+        t = thread
+        async with self._connection() as conn:
+            # one statement: a concurrent save of the same cluster's thread makes this one keep the other's
+            row = await conn.fetchrow(
+                "WITH added AS (INSERT INTO threads (cluster, destination, channel, ts, alert_id, created_at)"
+                " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING RETURNING channel, ts, alert_id, created_at)"
+                " SELECT * FROM added UNION ALL SELECT channel, ts, alert_id, created_at FROM threads"
+                " WHERE cluster = $1 AND destination = $2 LIMIT 1",
+                t.cluster, _text(t.destination), _text(t.channel), _text(t.ts), t.alert_id, t.created_at,
+            )  # fmt: skip
+        if row is None:  # another instance saved it while this statement ran: its row is now committed
+            return await self.thread(t.cluster, t.destination) or t
+        return Thread(t.cluster, t.destination, row[0], row[1], row[2], row[3])
 
     async def due_alerts(self, now: datetime, limit: int) -> list[OutboxRow]:
         async with self._connection() as conn:

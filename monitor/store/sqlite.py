@@ -15,7 +15,7 @@ from typing import TypeVar
 
 from monitor.errors import StoreError
 from monitor.model import Alert, Story
-from monitor.store.base import AlertRecord, FeedState, OutboxRow, SeenStory
+from monitor.store.base import AlertRecord, FeedState, OutboxRow, SeenStory, Thread
 from monitor.store.codec import alert_from_json, alert_to_json, from_iso, iso
 
 T = TypeVar("T")
@@ -219,6 +219,43 @@ class SQLiteStore:
         return await self._run(write)
 
     # --- outbox ----------------------------------------------------------------------------------------
+
+    async def cluster_destinations(self, clusters: list[str]) -> dict[str, set[str]]:
+        def read(db: sqlite3.Connection) -> dict[str, set[str]]:
+            found: dict[str, set[str]] = {}
+            for start in range(0, len(clusters), 500):
+                chunk = clusters[start : start + 500]
+                marks = ",".join("?" * len(chunk))
+                for cluster, destination in db.execute(
+                    f"SELECT DISTINCT cluster, destination FROM outbox WHERE cluster IN ({marks})", chunk
+                ):
+                    found.setdefault(cluster, set()).add(destination)
+            return found
+
+        return await self._run(read)
+
+    @staticmethod
+    def _thread(db: sqlite3.Connection, cluster: str, destination: str) -> Thread | None:
+        row = db.execute(
+            "SELECT channel, ts, alert_id, created_at FROM threads WHERE cluster = ? AND destination = ?",
+            (cluster, destination),
+        ).fetchone()
+        return Thread(cluster, destination, row[0], row[1], row[2], from_iso(row[3])) if row else None
+
+    async def thread(self, cluster: str, destination: str) -> Thread | None:
+        return await self._run(lambda db: self._thread(db, cluster, destination))
+
+    async def save_thread(self, thread: Thread) -> Thread:
+        def write(db: sqlite3.Connection) -> Thread:
+            t = thread
+            db.execute(
+                "INSERT OR IGNORE INTO threads (cluster, destination, channel, ts, alert_id, created_at)"
+                " VALUES (?,?,?,?,?,?)",
+                (t.cluster, t.destination, t.channel, t.ts, t.alert_id, iso(t.created_at)),
+            )
+            return self._thread(db, t.cluster, t.destination) or t  # the row is there: never deleted
+
+        return await self._run(write)
 
     async def due_alerts(self, now: datetime, limit: int) -> list[OutboxRow]:
         def read(db: sqlite3.Connection) -> list[OutboxRow]:
