@@ -108,10 +108,21 @@ async def daemon_status(settings: Settings, now: datetime) -> tuple[str, bool]:
             feeds = await _get(http, f"{base}/api/feeds")
             alerts = await _get(http, f"{base}/api/alerts?limit=5")
             config = await _get(http, f"{base}/api/config")
+            destinations = await _get(http, f"{base}/api/destinations")
     except (aiohttp.ClientError, TimeoutError) as exc:
         text = f"daemon not reachable at {base} ({exc.__class__.__name__}: {exc}); from the store:\n"
         return text + render_feeds(await feed_rows(settings), now), False
-    return _render_status(base, ready, feeds, alerts, config, now), bool(ready.get("ready"))
+    text = _render_status(base, ready, feeds, alerts, config, now)
+    return text + "\n" + render_destinations(destinations), bool(ready.get("ready"))
+
+
+def render_destinations(rows: Any) -> str:
+    """`wiremon status`'s destinations: one line each, the reason when one is disabled."""
+    lines = ["destinations:"]
+    for row in rows:
+        state = "ok" if row["status"] == "ok" else f"DISABLED since {str(row['since'])[:16]}: {row['reason']}"
+        lines.append(f"  {row['name']:<14} {row['type']:<8} {state}" + ("  (ops)" if row["ops"] else ""))
+    return "\n".join(lines)
 
 
 async def _get(http: aiohttp.ClientSession, url: str, ok: tuple[int, ...] = (200,)) -> Any:

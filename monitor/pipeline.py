@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from functools import partial
@@ -58,6 +58,7 @@ class Pipeline:
         destinations: Callable[[], Sequence[str]],
         clock: Clock,
         clusterer: Clusterer,
+        on_gone: Callable[[str, str, str], Awaitable[object]] | None = None,
     ) -> None:
         self.metrics = metrics
         self.store = store
@@ -67,6 +68,7 @@ class Pipeline:
         self.destinations = destinations
         self.clock = clock
         self.clusterer = clusterer  # the daemon swaps it when the dedup settings change
+        self.on_gone = on_gone  # (feed url, feed name, reason): tells the operator (deliver/ops.py)
         # Deciding what is new and recording it is one step: two feeds carrying one article in the same tick
         # must see each other's stories. Fetching and parsing stay concurrent.
         self._detecting = asyncio.Lock()
@@ -100,6 +102,8 @@ class Pipeline:
                     " (remove it from the config, or `wiremon feeds --retry URL` to try it again)"
                 )
                 log_event(log, "feed.gone", logging.ERROR, feed=feed.url, reason=reason)
+                if self.on_gone:
+                    await self.on_gone(feed.url, feed.name, reason)
                 return await self._failed(polled, feed, reason, now, status="gone", backoff=schedule.MAX_BACKOFF)
             case Failed(reason=reason):
                 return await self._failed(polled, feed, reason, now)
