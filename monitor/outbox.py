@@ -194,7 +194,7 @@ class Deliverer:
                     return sent, False
                 case Disabled(reason=reason):
                     await self._disable(destination, reason, now)
-                    return sent, False
+                    return sent, True  # its rows are no longer due; the ops notice it queued may be
         return sent, True  # held rows were postponed: no longer due
 
     async def _send_unit(self, sink: Sink, unit: pace.Unit) -> DeliveryOutcome:
