@@ -190,7 +190,7 @@ class Daemon:
                     log_event(log, "config.reload_failed", logging.ERROR, why=why, problem=str(problem),
                               note="the running configuration stays in force")  # fmt: skip
                 if self._deliverer:
-                    await self._deliverer.ops.reload_failed(exc.problems)
+                    await self._deliverer.ops.reload_failed(exc.problems, self.config_status.loaded_at)
                 return False
             await self._apply(settings, matcher)
             self.config_status = ConfigStatus(self.config_path, self.clock.now())

@@ -58,7 +58,7 @@ class Pipeline:
         destinations: Callable[[], Sequence[str]],
         clock: Clock,
         clusterer: Clusterer,
-        on_gone: Callable[[str, str, str], Awaitable[object]] | None = None,
+        on_gone: Callable[[str, str, str, datetime | None], Awaitable[object]] | None = None,
     ) -> None:
         self.metrics = metrics
         self.store = store
@@ -68,7 +68,7 @@ class Pipeline:
         self.destinations = destinations
         self.clock = clock
         self.clusterer = clusterer  # the daemon swaps it when the dedup settings change
-        self.on_gone = on_gone  # (feed url, feed name, reason): tells the operator (deliver/ops.py)
+        self.on_gone = on_gone  # (feed url, name, reason, last success): tells the operator (deliver/ops.py)
         # Deciding what is new and recording it is one step: two feeds carrying one article in the same tick
         # must see each other's stories. Fetching and parsing stay concurrent.
         self._detecting = asyncio.Lock()
@@ -103,7 +103,7 @@ class Pipeline:
                 )
                 log_event(log, "feed.gone", logging.ERROR, feed=feed.url, reason=reason)
                 if self.on_gone:
-                    await self.on_gone(feed.url, feed.name, reason)
+                    await self.on_gone(feed.url, feed.name, reason, state.last_success)
                 return await self._failed(polled, feed, reason, now, status="gone", backoff=schedule.MAX_BACKOFF)
             case Failed(reason=reason):
                 return await self._failed(polled, feed, reason, now)

@@ -4,6 +4,7 @@ watchlists read from their YAML."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from io import StringIO
 from pathlib import Path
@@ -75,12 +76,18 @@ async def test_a_broken_watchlist_edit_reaches_ops_once_with_its_file_and_line(t
         write_list(tmp_path, "snow AND (ice OR")  # a different mistake is a different notice
         assert not await daemon.reload()
         await daemon.deliver_due()
-    first, second = notices(wire)
+        clock.advance(60)
+        write_list(tmp_path, "snow")
+        assert await daemon.reload()
+        write_list(tmp_path, "snow AND (ice")  # the first mistake again, after a good reload: told again
+        assert not await daemon.reload()
+        await daemon.deliver_due()
+    first, second, third = notices(wire)
     assert first["kind"] == "config.reload_failed" and first["title"] == "config reload failed"
     details = first["details"]
     assert isinstance(details, list) and "weather.yaml:3:" in details[0] and "unclosed parenthesis" in details[0]
     assert "watchlists[0].query" in details[0]
-    assert first["id"] != second["id"]
+    assert len({first["id"], second["id"], third["id"]}) == 3 and third["details"] == first["details"]
 
 
 async def test_a_feed_answering_410_reaches_ops(tmp_path: Path, wire: Wire) -> None:
@@ -90,6 +97,11 @@ async def test_a_feed_answering_410_reaches_ops(tmp_path: Path, wire: Wire) -> N
     write_list(tmp_path, "snow")
     async with await start(config, clock) as daemon:
         await cycle(daemon, clock)
+        await daemon.deliver_due()
+        daemon.states = {url: replace(s, next_poll=clock.now(), last_status="failed")  # `wiremon feeds --retry`
+                         for url, s in daemon.states.items()}  # fmt: skip
+        await cycle(daemon, clock)  # still gone: not told twice
+        assert len(wire.feed_requests) == 2
     (notice,) = notices(wire)
     assert notice["kind"] == "feed.gone" and "Seoul wire" in str(notice["title"])
     assert any("/feeds/a" in line for line in notice["details"])  # type: ignore[attr-defined]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
+from datetime import datetime
 
 from monitor.clock import Clock
 from monitor.deliver.notice import make_notice
@@ -61,14 +62,20 @@ class OpsNotifier:
         return await self.notify("destination.disabled", (name, fingerprint, reason),
                                  f"destination {name!r} disabled", details)  # fmt: skip
 
-    async def reload_failed(self, problems: Sequence[Problem]) -> bool:
+    async def reload_failed(self, problems: Sequence[Problem], running_since: datetime) -> bool:
+        """`running_since`: when the configuration in force was loaded. The same problems again (the file saved
+        twice, a SIGHUP) are one notice; the same mistake made again after a good reload is a new one."""
         texts = [str(p).splitlines()[0] for p in problems]
         details = "\n".join(texts[:MOST_PROBLEMS])
         if len(texts) > MOST_PROBLEMS:
             details += f"\n… and {len(texts) - MOST_PROBLEMS} more"
         details += "\nThe running configuration stays in force; fix the file and save it again."
-        return await self.notify("config.reload_failed", tuple(texts), "config reload failed", details)
+        identity = (running_since.isoformat(), *texts)
+        return await self.notify("config.reload_failed", identity, "config reload failed", details)
 
-    async def feed_gone(self, url: str, name: str, reason: str) -> bool:
+    async def feed_gone(self, url: str, name: str, reason: str, last_success: datetime | None) -> bool:
+        """Once per disappearance: a feed retried by hand and still gone is not reported again, one that came back
+        (a newer `last_success`) and went away again is."""
         details = f"Feed: {name} ({url})\n{reason}"
-        return await self.notify("feed.gone", (url,), f"feed {name!r} is gone", details)
+        since = last_success.isoformat() if last_success else ""
+        return await self.notify("feed.gone", (url, since), f"feed {name!r} is gone", details)
