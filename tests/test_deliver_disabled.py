@@ -3,6 +3,8 @@ destination is told, once, and never about itself. Real HTTP receivers, a real S
 
 from __future__ import annotations
 
+import asyncio
+import sys
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -14,10 +16,12 @@ from monitor import alerts_admin
 from monitor.clock import FakeClock
 from monitor.deliver.notice import is_notice
 from monitor.deliver.policy import DeliveryPolicy
+from monitor.settings import load_settings
 from monitor.settings.models import DestinationConfig, Settings
 from tests.deliver_scene import Receiver, Scene, alert, settings_of
 
 START = datetime(2024, 11, 19, 1, 0, tzinfo=UTC)
+ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture
@@ -156,3 +160,38 @@ async def test_a_notice_to_a_failing_ops_destination_is_retried_like_an_alert(
     first, second = receiver.to("ops")
     assert first.headers["webhook-id"] == second.headers["webhook-id"]
     await scene.close()
+
+
+async def test_the_cli_lists_and_enables_disabled_destinations(
+    tmp_path: Path, session: aiohttp.ClientSession, receiver: Receiver
+) -> None:
+    receiver.answer("newsroom", 404, "no_service")
+    config = tmp_path / "wiremon.yaml"
+    config.write_text(
+        f"destinations:\n  - {{name: newsroom, type: slack, url: '{receiver.url('newsroom')}'}}\n"
+        "store: w.db\nserver: {listen: 'off'}\n",
+        encoding="utf-8",
+    )
+    settings = load_settings(config)
+    scene = await Scene(tmp_path / "w.db", session, FakeClock(START), settings).open()
+    await scene.queue(alert(1, "newsroom", START))
+    await scene.drain()
+    await scene.close()
+
+    async def wiremon(*args: str) -> tuple[int, str]:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "monitor", *args, "--config", str(config), cwd=ROOT, stdout=asyncio.subprocess.PIPE
+        )
+        out, _ = await process.communicate()
+        return process.returncode or 0, out.decode()
+
+    code, out = await wiremon("status")
+    assert code == 1 and "newsroom" in out and "DISABLED" in out and "no_service" in out
+    code, out = await wiremon("alerts", "--disabled")
+    assert code == 0 and out.startswith("newsroom") and "no_service" in out
+    code, out = await wiremon("alerts", "--enable", "newsroom")
+    assert code == 0 and "newsroom enabled" in out
+    code, out = await wiremon("alerts", "--enable", "newsroom")
+    assert code == 1 and "not disabled" in out
+    code, out = await wiremon("alerts", "--disabled")
+    assert out.strip() == "no destination is disabled"
