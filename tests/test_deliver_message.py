@@ -4,9 +4,11 @@ text can neither ping anyone nor smuggle in a link. Sent over real HTTP to a loc
 from __future__ import annotations
 
 import io
+import json
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -25,9 +27,11 @@ from monitor.deliver.message import (
 )
 from monitor.deliver.notice import is_notice, make_notice
 from monitor.deliver.outcome import DeliveryOutcome
+from monitor.deliver.webhook import encode
 from monitor.model import Alert
 from monitor.settings.models import DestinationConfig
 from tests.deliver_scene import Receiver, alert
+from tests.test_deliver_format import _ANNOTATIONS, _CHECKED, keywords, schema_errors
 
 START = datetime(2024, 11, 19, 1, 0, tzinfo=UTC)
 HOSTILE = "Port strike <!channel> @everyone [click](https://evil.example) <at>Boss</at> *bold*\x1b[2J"
@@ -118,3 +122,25 @@ async def test_a_custom_sink_without_messages_dead_letters_a_digest_instead_of_g
 
     outcome = await send_message(Pager(), digest_message("msg_d", "pager", [alert(1, "pager", START)], START))
     assert isinstance(outcome, Dead) and "cannot show digests" in outcome.reason
+
+
+SCHEMAS = Path(__file__).resolve().parent.parent / "monitor" / "schemas"
+
+
+def load_schema(name: str) -> dict[str, Any]:
+    loaded: dict[str, Any] = json.loads((SCHEMAS / name).read_text())
+    assert keywords(loaded) <= _CHECKED | _ANNOTATIONS
+    return loaded
+
+
+def test_webhook_digest_and_notice_bodies_fit_their_schemas() -> None:
+    digest_schema, alert_schema = load_schema("digest.schema.json"), load_schema("alert.schema.json")
+    digest = json.loads(encode(digest_message("msg_0a", "desk", hostile_digest(), START).data))
+    assert schema_errors(digest_schema, digest) == [] and set(digest) == set(digest_schema["properties"])
+    assert all(schema_errors(alert_schema, item) == [] for item in digest["alerts"])
+    notice_schema = load_schema("notice.schema.json")
+    for kind in ("destination.disabled", "config.reload_failed", "feed.gone"):
+        notice = make_notice(kind, ("x",), "ops", "something happened", "line one\nline two", START)
+        body = json.loads(encode(notice_message(notice).data))
+        assert schema_errors(notice_schema, body) == [] and set(body) == set(notice_schema["properties"])
+    assert schema_errors(notice_schema, {**body, "kind": "made.up"})  # the checker can fail
