@@ -144,3 +144,17 @@ def test_webhook_digest_and_notice_bodies_fit_their_schemas() -> None:
         body = json.loads(encode(notice_message(notice).data))
         assert schema_errors(notice_schema, body) == [] and set(body) == set(notice_schema["properties"])
     assert schema_errors(notice_schema, {**body, "kind": "made.up"})  # the checker can fail
+
+
+def test_long_digests_stay_within_discord_and_teams_limits_and_count_the_rest() -> None:
+    long_title = "Grain " * 60
+    alerts = [replace(a, story=replace(a.story, title=long_title)) for a in (alert(n, "d", START) for n in range(60))]
+    message = digest_message("msg_d", "d", alerts, START)
+    description = discord_message(message)["embeds"][0]["description"]
+    assert len(description) <= 4096 and description.endswith("more")
+    shown = description.count("• ")
+    assert description.endswith(f"… and {60 - shown} more") and shown > 3
+    payload = teams_payload(message)
+    assert len(encode(payload)) <= 27_000
+    blocks = payload["attachments"][0]["content"]["body"]
+    assert blocks[-1]["text"] == f"… and {60 - (len(blocks) - 2)} more"

@@ -87,8 +87,8 @@ def notice_message(notice: Alert) -> Message:
 # --- one renderer per destination type -------------------------------------------------------------------
 
 
-def _shown(message: Message) -> tuple[list[Line], int]:
-    lines = list(message.lines[:MOST_LINES])
+def _shown(message: Message, most: int = MOST_LINES) -> tuple[list[Line], int]:
+    lines = list(message.lines[:most])
     return lines, len(message.lines) - len(lines)
 
 
@@ -118,23 +118,30 @@ def slack_message(message: Message) -> dict[str, Any]:
 
 
 def discord_message(message: Message) -> dict[str, Any]:
-    lines, more = _shown(message)
     rows = []
-    for line in lines:
+    for line in message.lines:
         text = discord.md(line.text, LINE_LIMIT) or "(untitled)"
         if link := discord.discord_link(line.link):
             text = f"[{text}]({link})"
         rows.append(f"• {text}" + (f"\n  {discord.md(line.detail, 300)}" if line.detail else ""))
-    if more:
-        rows.append(f"… and {more} more")
-    description = _fit(rows, discord.DESCRIPTION_LIMIT)
+    description = _fit(rows, discord.DESCRIPTION_LIMIT, MOST_LINES)
     embed = {"title": clip(message.title, discord.TITLE_LIMIT), "description": description, "color": discord.COLOR}
     return {"content": discord.md(message.title, discord.SHORT_LIMIT), "embeds": [embed],
             "allowed_mentions": {"parse": []}}  # fmt: skip
 
 
 def teams_payload(message: Message) -> dict[str, Any]:
-    lines, more = _shown(message)
+    """As many lines as keep the message under Teams' size limit, the rest counted."""
+    most = MOST_LINES
+    while True:
+        payload = _teams_wrap(message, _teams_card(message, most))
+        if most == 0 or len(teams.encode(payload)) <= teams.MESSAGE_BUDGET:
+            return payload
+        most //= 2
+
+
+def _teams_card(message: Message, most: int) -> dict[str, Any]:
+    lines, more = _shown(message, most)
     body: list[dict[str, Any]] = [
         {"type": "TextBlock", "text": teams.md(message.title, teams.TITLE_LIMIT), "wrap": True, "weight": "Bolder"}
     ]
@@ -147,11 +154,8 @@ def teams_payload(message: Message) -> dict[str, Any]:
         body.append({"type": "TextBlock", "text": text, "wrap": True})
     if more:
         body.append({"type": "TextBlock", "text": f"… and {more} more", "wrap": True})
-    card = {"$schema": "http://adaptivecards.io/schemas/adaptive-card.json", "type": "AdaptiveCard",
+    return {"$schema": "http://adaptivecards.io/schemas/adaptive-card.json", "type": "AdaptiveCard",
             "version": "1.4", "fallbackText": clip(message.title, teams.SHORT_LIMIT), "body": body}  # fmt: skip
-    while len(body) > 2 and len(teams.encode(_teams_wrap(message, card))) > teams.MESSAGE_BUDGET:
-        body.pop(-1)  # the longest digests lose their last lines rather than being refused
-    return _teams_wrap(message, card)
 
 
 def _teams_wrap(message: Message, card: dict[str, Any]) -> dict[str, Any]:
@@ -159,12 +163,16 @@ def _teams_wrap(message: Message, card: dict[str, Any]) -> dict[str, Any]:
             "attachments": [{"contentType": teams.CARD_TYPE, "contentUrl": None, "content": card}]}  # fmt: skip
 
 
-def _fit(rows: list[str], limit: int) -> str:
-    """Rows joined by newlines, as many whole rows as fit in `limit` characters."""
+def _fit(rows: list[str], limit: int, most: int) -> str:
+    """Rows joined by newlines: as many whole rows as fit in `limit` characters (at most `most`), then a count of
+    the rest."""
     out: list[str] = []
     used = 0
-    for row in rows:
-        if used + len(row) + 1 > limit:
+    for i, row in enumerate(rows):
+        rest = len(rows) - i
+        tail = len(f"\n… and {rest} more")
+        if len(out) == most or used + len(row) + 1 + tail > limit:
+            out.append(f"… and {rest} more")
             break
         out.append(row)
         used += len(row) + 1
