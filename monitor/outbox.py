@@ -171,8 +171,11 @@ class Deliverer:
                 limiter.spend(now)
             match outcome:
                 case Delivered():
+                    if isinstance(unit, pace.Batch):
+                        await self.store.mark_delivered_together([row.alert.id for row in unit_rows], now)
+                    else:
+                        await self.store.mark_delivered(unit.row.alert.id, now)
                     for row in unit_rows:
-                        await self.store.mark_delivered(row.alert.id, now)
                         latency = (now - row.alert.detected_at).total_seconds()
                         self.metrics.alert(destination, "delivered", latency=latency)
                         log_event(log, "alert.delivered", destination=destination, alert=row.alert.id,

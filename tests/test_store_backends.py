@@ -315,6 +315,17 @@ async def test_enqueue_adds_alerts_without_a_poll_once_per_id(store: Store) -> N
     assert [r.alert for r in due] == [first, notice] and due[0].seq < due[1].seq
 
 
+async def test_a_digest_is_marked_delivered_together(store: Store) -> None:
+    alerts = [alert(story(n)) for n in range(3)]
+    await queue(store, *alerts)
+    await store.mark_delivered_together([a.id for a in alerts[:2]], T0 + timedelta(minutes=15))
+    rows = {r.alert.id: r for r in await store.list_alerts(["pending", "delivered"], 10)}
+    assert [rows[a.id].status for a in alerts] == ["delivered", "delivered", "pending"]
+    assert rows[alerts[0].id].attempts == 1
+    records = {r.alert.id: r for r in await store.recent_alerts(10)}
+    assert records[alerts[1].id].delivered_at == T0 + timedelta(minutes=15)
+
+
 async def test_postpone_holds_pending_alerts_without_counting_an_attempt(store: Store) -> None:
     early, late, done = alert(story(1)), alert(story(2), "d2"), alert(story(3))
     await queue(store, early, late, done)

@@ -146,6 +146,11 @@ class Store(Protocol):
         Returns how many were newly queued."""
         ...
 
+    async def mark_delivered_together(self, alert_ids: Sequence[str], now: datetime) -> None:
+        """`mark_delivered` for the alerts of one digest, in one transaction: a crash never leaves half of a sent
+        digest pending (it would be sent again, under another id)."""
+        ...
+
     async def postpone(self, alert_ids: Sequence[str], until: datetime) -> None:
         """Hold pending alerts until `until` (quiet hours, a digest window), without counting an attempt."""
         ...

@@ -445,6 +445,14 @@ class PostgresStore:
             queued = await conn.fetch(_INSERT_ALERTS, *_alert_columns(alerts))
         return len(queued)
 
+    async def mark_delivered_together(self, alert_ids: Sequence[str], now: datetime) -> None:
+        async with self._connection() as conn:  # one statement: one transaction
+            await conn.execute(
+                "UPDATE outbox SET status = 'delivered', attempts = attempts + 1, delivered_at = $1,"
+                " last_error = NULL WHERE alert_id = ANY($2::text[])",
+                now, list(alert_ids),
+            )  # fmt: skip
+
     async def postpone(self, alert_ids: Sequence[str], until: datetime) -> None:
         async with self._connection() as conn:
             await conn.execute(

@@ -446,6 +446,17 @@ class SQLiteStore:
 
         return await self._run(write)
 
+    async def mark_delivered_together(self, alert_ids: Sequence[str], now: datetime) -> None:
+        def write(db: sqlite3.Connection) -> None:
+            with _transaction(db):
+                db.executemany(
+                    "UPDATE outbox SET status = 'delivered', attempts = attempts + 1, delivered_at = ?,"
+                    " last_error = NULL WHERE alert_id = ?",
+                    [(iso(now), alert_id) for alert_id in alert_ids],
+                )
+
+        await self._run(write)
+
     async def postpone(self, alert_ids: Sequence[str], until: datetime) -> None:
         def write(db: sqlite3.Connection) -> None:
             db.executemany(
