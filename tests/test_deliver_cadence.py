@@ -297,3 +297,14 @@ async def test_a_nights_alerts_make_one_morning_digest_and_urgent_ones_skip_it(
     digest = receiver.to("hook")[-1].json()
     assert digest["type"] == "wiremon.digest" and [a["id"] for a in digest["alerts"]] == [a.id for a in night]
     await scene.close()
+
+
+def test_quiet_hours_ending_in_a_daylight_saving_gap_end_in_the_future_or_not_at_all() -> None:
+    quiet = QuietHours.of(QuietHoursConfig.model_validate({"from": "23:00", "to": "02:30", "timezone": "Europe/Paris"}))
+    # 30 March 2025: Paris clocks jump from 02:00 to 03:00, so 02:30 never happens that night
+    for minute in range(0, 24 * 60, 7):
+        moment = datetime(2025, 3, 29, 12, 0, tzinfo=UTC) + timedelta(minutes=minute)
+        end = quiet_until(moment, quiet)
+        assert end is None or end > moment
+    assert quiet_until(datetime(2025, 3, 30, 0, 30, tzinfo=UTC), quiet) is not None  # 01:30 in Paris
+    assert quiet_until(datetime(2025, 3, 30, 1, 5, tzinfo=UTC), quiet) is None  # 03:05 in Paris

@@ -79,7 +79,10 @@ def quiet_until(moment: datetime, quiet: QuietHours) -> datetime | None:
         inside, end_day = now < quiet.end, local.date()
     if not inside:
         return None
-    return datetime.combine(end_day, quiet.end, tzinfo=quiet.zone).astimezone(UTC)
+    end = datetime.combine(end_day, quiet.end, tzinfo=quiet.zone).astimezone(UTC)
+    # An end inside a daylight-saving gap can land before `moment`: then the span is over (a hold must be in the
+    # future, or the deliverer would find the alert due again at once).
+    return end if end > moment else None
 
 
 def window_end(moment: datetime, period: float) -> datetime:
