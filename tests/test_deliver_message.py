@@ -29,7 +29,9 @@ from monitor.deliver.notice import is_notice, make_notice
 from monitor.deliver.outcome import DeliveryOutcome
 from monitor.deliver.webhook import encode
 from monitor.model import Alert
-from monitor.settings.models import DestinationConfig
+from monitor.server.destinations import destination_rows, destinations_section
+from monitor.settings.models import DestinationConfig, Settings
+from monitor.store import DisabledDestination
 from tests.deliver_scene import Receiver, alert
 from tests.test_deliver_format import _ANNOTATIONS, _CHECKED, keywords, schema_errors
 
@@ -158,3 +160,12 @@ def test_long_digests_stay_within_discord_and_teams_limits_and_count_the_rest() 
     assert len(encode(payload)) <= 27_000
     blocks = payload["attachments"][0]["content"]["body"]
     assert blocks[-1]["text"] == f"… and {60 - (len(blocks) - 2)} more"
+
+
+def test_the_status_page_section_escapes_a_reason_a_receiver_wrote() -> None:
+    settings = Settings(destinations=[DestinationConfig(name="desk", type="console", digest=900)], ops="desk")
+    gone = DisabledDestination("desk", 'HTTP 302: redirect (to <script>alert(1)</script>")', START, "fp")
+    html = destinations_section(destination_rows(settings, {"desk": gone}))
+    assert "<script>" not in html and "&lt;script&gt;" in html
+    assert "DISABLED" in html and "digest every 15 min" in html and "ops notices" in html
+    assert "all sending" in destinations_section(destination_rows(settings, {}))
