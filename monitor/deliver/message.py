@@ -110,6 +110,7 @@ def slack_message(message: Message) -> dict[str, Any]:
     ]
     for line in lines:
         head = slack.story_link(line.link, line.text) if line.link else slack.mrkdwn(line.text, LINE_LIMIT)
+        head = head or "(untitled)"  # Slack refuses an empty section
         text = head + (f"\n{slack.mrkdwn(line.detail, 1000)}" if line.detail else "")
         blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": text}})
     context = f"wiremon `{message.id}`" + (f" · and {more} more" if more else "")
