@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from datetime import datetime
 
 from monitor.settings import Settings
-from monitor.store import OutboxRow, opened_store
+from monitor.store import DisabledDestination, OutboxRow, opened_store
 
 STATUSES = ("pending", "failed", "dead", "delivered", "dropped")
 
@@ -39,3 +40,35 @@ def render_alerts(rows: Sequence[OutboxRow]) -> str:
             due = f"; next attempt {row.next_attempt:%Y-%m-%d %H:%M:%S} UTC" if row.status == "pending" else ""
             lines.append(f"    last error: {row.last_error[:160]}{due}")
     return "\n".join(lines)
+
+
+async def disabled_destinations(settings: Settings) -> dict[str, DisabledDestination]:
+    async with opened_store(settings.store_location) as store:
+        return await store.disabled_destinations()
+
+
+async def enable_destination(settings: Settings, name: str) -> bool:
+    """Forget that `name` was disabled; a running daemon sends to it again within half a minute."""
+    async with opened_store(settings.store_location) as store:
+        return await store.enable_destination(name)
+
+
+def render_disabled(disabled: dict[str, DisabledDestination]) -> str:
+    if not disabled:
+        return "no destination is disabled"
+    lines = []
+    for d in sorted(disabled.values(), key=lambda d: d.name):
+        lines.append(f"{d.name:<14} disabled since {d.since:%Y-%m-%d %H:%M} UTC: {d.reason}")
+    return "\n".join(lines)
+
+
+def destinations_command(settings: Settings, enable: str | None) -> int:
+    """`wiremon alerts --disabled` lists; `--enable NAME` re-enables. Exit 1 when NAME was not disabled."""
+    if enable is None:
+        print(render_disabled(asyncio.run(disabled_destinations(settings))))
+        return 0
+    if asyncio.run(enable_destination(settings, enable)):
+        print(f"{enable} enabled: its queued alerts go out again (a running daemon within half a minute)")
+        return 0
+    print(f"{enable} is not disabled")
+    return 1

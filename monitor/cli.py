@@ -103,6 +103,8 @@ def cmd_alerts(args: argparse.Namespace) -> int:
         count = asyncio.run(alerts_admin.retry_alerts(settings, None if args.retry_dead else args.retry, now))
         print(f"{count} alert(s) queued to be sent again (a running daemon sends them within half a minute)")
         return 0 if count else 1
+    if args.enable or args.disabled:
+        return alerts_admin.destinations_command(settings, args.enable)
     if args.drop:
         count = asyncio.run(alerts_admin.drop_alerts(settings, args.drop))
         print(f"{count} alert(s) dropped: kept in the store, never sent")
@@ -182,6 +184,8 @@ def build_parser() -> argparse.ArgumentParser:
     alerts.add_argument("--retry", nargs="+", metavar="ID", help="send these alerts again now (also dead ones)")
     alerts.add_argument("--retry-dead", action="store_true", help="send every dead-lettered alert again")
     alerts.add_argument("--drop", nargs="+", metavar="ID", help="never send these alerts")
+    alerts.add_argument("--disabled", action="store_true", help="list the destinations disabled by their answers")
+    alerts.add_argument("--enable", metavar="NAME", help="send to this disabled destination again")
     alerts.set_defaults(func=cmd_alerts)
 
     status = sub.add_parser("status", help="the running daemon's health: readiness, feeds, recent alerts")

@@ -25,6 +25,7 @@ from monitor.clock import Clock, SystemClock
 from monitor.config import load_all
 from monitor.dedup import Clusterer, DedupConfig
 from monitor.deliver import build_sinks
+from monitor.deliver.policy import DeliveryPolicy
 from monitor.errors import ConfigError, Problem
 from monitor.fetch import Fetcher, make_session
 from monitor.logs import log_event
@@ -100,7 +101,8 @@ class Daemon:
         self._session = make_session(limit_per_host=self.settings.per_host)
         stack.push_async_callback(self._session.close)
         sinks = build_sinks(self.settings.effective_destinations(), self._session, self.clock, self.console, self.store)
-        self._deliverer = Deliverer(self.store, sinks, self.clock, self.metrics)
+        self._deliverer = Deliverer(self.store, sinks, self.clock, self.metrics, urgent=self._urgent)
+        await self._deliverer.configure(DeliveryPolicy.of(self.settings))
         self._pipeline = Pipeline(
             metrics=self.metrics,
             store=self.store,
@@ -111,6 +113,7 @@ class Daemon:
             clock=self.clock,
             clusterer=await self._clusterer(),
             threaded=lambda: [d.name for d in self.settings.effective_destinations() if d.threaded],
+            on_gone=self._deliverer.ops.feed_gone,
         )
         await self._load_feed_states()
         lag = LoopLagMonitor(self.metrics)
@@ -187,6 +190,8 @@ class Daemon:
                 for problem in exc.problems:
                     log_event(log, "config.reload_failed", logging.ERROR, why=why, problem=str(problem),
                               note="the running configuration stays in force")  # fmt: skip
+                if self._deliverer:
+                    await self._deliverer.ops.reload_failed(exc.problems, self.config_status.loaded_at)
                 return False
             await self._apply(settings, matcher)
             self.config_status = ConfigStatus(self.config_path, self.clock.now())
@@ -215,6 +220,12 @@ class Daemon:
             }
             self._deliverer.replace_sinks(sinks, keep_disabled=unchanged)
             self._deliverer.wake()
+        if self._deliverer:
+            await self._deliverer.configure(DeliveryPolicy.of(settings))
+
+    def _urgent(self) -> frozenset[str]:
+        """The watchlists marked `urgent: true`: their alerts skip quiet hours and digests."""
+        return frozenset(w.name for w in self.matcher.watchlists if w.urgent)
 
     async def _watch_config(self, stop: asyncio.Event) -> None:
         """Reload when the config file or anything under the watchlists path changes."""

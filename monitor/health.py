@@ -8,6 +8,7 @@ from typing import Any
 
 import aiohttp
 
+from monitor.server.destinations import destination_rows
 from monitor.server.source import FeedRow
 from monitor.settings import FeedConfig, Settings
 from monitor.store import FeedState, opened_store
@@ -95,9 +96,7 @@ async def daemon_status(settings: Settings, now: datetime) -> tuple[str, bool]:
     """
     address = settings.server.address
     if address is None:
-        return "status server is off (server.listen: off); from the store:\n" + render_feeds(
-            await feed_rows(settings), now
-        ), False
+        return "status server is off (server.listen: off); from the store:\n" + await _from_store(settings, now), False
     host, port = address
     host = "127.0.0.1" if host in ("0.0.0.0", "") else ("::1" if host == "::" else host)
     base = f"http://{host}:{port}" if ":" not in host else f"http://[{host}]:{port}"
@@ -108,10 +107,29 @@ async def daemon_status(settings: Settings, now: datetime) -> tuple[str, bool]:
             feeds = await _get(http, f"{base}/api/feeds")
             alerts = await _get(http, f"{base}/api/alerts?limit=5")
             config = await _get(http, f"{base}/api/config")
+            destinations = await _get(http, f"{base}/api/destinations")
     except (aiohttp.ClientError, TimeoutError) as exc:
         text = f"daemon not reachable at {base} ({exc.__class__.__name__}: {exc}); from the store:\n"
-        return text + render_feeds(await feed_rows(settings), now), False
-    return _render_status(base, ready, feeds, alerts, config, now), bool(ready.get("ready"))
+        return text + await _from_store(settings, now), False
+    text = _render_status(base, ready, feeds, alerts, config, now)
+    return text + "\n" + render_destinations(destinations), bool(ready.get("ready"))
+
+
+async def _from_store(settings: Settings, now: datetime) -> str:
+    """What `wiremon status` can say without the daemon: feeds and disabled destinations, as stored."""
+    async with opened_store(settings.store_location) as store:
+        disabled = await store.disabled_destinations()
+    rows = destination_rows(settings, disabled)
+    return render_feeds(await feed_rows(settings), now) + "\n\n" + render_destinations(rows)
+
+
+def render_destinations(rows: Any) -> str:
+    """`wiremon status`'s destinations: one line each, the reason when one is disabled."""
+    lines = ["destinations:"]
+    for row in rows:
+        state = "ok" if row["status"] == "ok" else f"DISABLED since {str(row['since'])[:16]}: {row['reason']}"
+        lines.append(f"  {row['name']:<14} {row['type']:<8} {state}" + ("  (ops)" if row["ops"] else ""))
+    return "\n".join(lines)
 
 
 async def _get(http: aiohttp.ClientSession, url: str, ok: tuple[int, ...] = (200,)) -> Any:

@@ -8,21 +8,27 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 
 from monitor.clock import Clock
-from monitor.deliver import Dead, Delivered, Disabled, Retry, Sink
+from monitor.deliver import Dead, Delivered, DeliveryOutcome, Disabled, Retry, Sink
+from monitor.deliver import cadence as pace
+from monitor.deliver.message import digest_message, notice_message, send_message
+from monitor.deliver.notice import is_notice
+from monitor.deliver.ops import OpsNotifier
+from monitor.deliver.policy import DeliveryPolicy
 from monitor.deliver.ratelimit import limiter_of
 from monitor.logs import log_event
 from monitor.metrics import Metrics
 from monitor.model import Alert, Hit, Story
-from monitor.store import OutboxRow, Store
+from monitor.store import DisabledDestination, OutboxRow, Store
 
 log = logging.getLogger("wiremon.outbox")
 
 # Seconds to wait after the n-th failed attempt (the Standard Webhooks schedule); the last row repeats.
-RETRY_SCHEDULE: tuple[float, ...] = (5, 300, 1800, 7200, 18000, 36000, 50400, 72000, 86400)
+# A destination's `retry:` replaces it; every wait is jittered ±10 % (deliver/cadence.py).
+RETRY_SCHEDULE: tuple[float, ...] = pace.STANDARD_RETRY
 BATCH = 200  # alerts read from the store per round
 
 
@@ -64,22 +70,39 @@ def build_alerts(
     return alerts
 
 
-def retry_delay(attempts: int, server_says: float | None) -> float:
-    """How long to wait after `attempts` failed sends; a server's Retry-After wins when longer."""
-    planned = RETRY_SCHEDULE[min(attempts, len(RETRY_SCHEDULE)) - 1] if attempts > 0 else 0.0
-    return max(planned, server_says or 0.0)
+def retry_delay(attempts: int, server_says: float | None, schedule: Sequence[float] = RETRY_SCHEDULE,
+                key: str = "") -> float:  # fmt: skip
+    """How long to wait after `attempts` failed sends (jittered by `key`); a server's Retry-After wins when longer."""
+    return pace.retry_delay(attempts, server_says, schedule, key)
 
 
 class Deliverer:
-    """Sends due alerts: each destination in detection order, destinations independently of each other."""
+    """Sends due alerts: each destination in detection order, destinations independently of each other.
 
-    def __init__(self, store: Store, sinks: Mapping[str, Sink], clock: Clock, metrics: Metrics | None = None) -> None:
+    Per destination, `policy` sets the retry schedule, a digest period and quiet hours (deliver/cadence.py);
+    alerts it holds are postponed in the store, so a restart holds them just the same. A destination disabled by
+    its answer stays disabled in the store until its config changes or an operator enables it again.
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        sinks: Mapping[str, Sink],
+        clock: Clock,
+        metrics: Metrics | None = None,
+        *,
+        policy: DeliveryPolicy | None = None,
+        urgent: Callable[[], frozenset[str]] = frozenset,
+    ) -> None:
         self.store = store
         self.metrics = metrics or Metrics()
         self.sinks = dict(sinks)
         self.clock = clock
-        self.disabled: dict[str, str] = {}  # destination → why it was disabled
+        self.policy = policy or DeliveryPolicy()
+        self.urgent = urgent  # names of the watchlists marked urgent, read per round (a reload may change them)
+        self.disabled: dict[str, str] = {}  # destination → why it was disabled (the store's table, cached)
         self.held: dict[str, datetime] = {}  # destination → when its rate limit lets the next alert go
+        self.ops = OpsNotifier(store, clock, lambda: self.policy.ops, self.wake)
         self._wake = asyncio.Event()
 
     def wake(self) -> None:
@@ -90,9 +113,25 @@ class Deliverer:
         self.sinks = dict(sinks)
         self.disabled = {name: why for name, why in self.disabled.items() if name in keep_disabled}
 
+    async def configure(self, policy: DeliveryPolicy) -> None:
+        """Take a (new) policy; a stored disabled destination whose config has changed since is enabled again."""
+        self.policy = policy
+        for name, stored in (await self.store.disabled_destinations()).items():
+            current = policy.fingerprints.get(name)
+            if current is not None and current != stored.fingerprint:
+                await self.store.enable_destination(name)
+                log_event(log, "destination.enabled", destination=name, why="its config changed")
+        await self._refresh_disabled()
+        self.wake()
+
+    async def _refresh_disabled(self) -> None:
+        """The store is the truth (`wiremon alerts --enable` edits it from another process)."""
+        self.disabled = {name: d.reason for name, d in (await self.store.disabled_destinations()).items()}
+
     async def drain(self) -> int:
         """Send everything due now; returns how many alerts were delivered."""
         delivered = 0
+        await self._refresh_disabled()
         while True:
             now = self.clock.now()
             rows = [r for r in await self.store.due_alerts(now, BATCH) if self._sendable(r.alert.destination, now)]
@@ -113,42 +152,70 @@ class Deliverer:
     async def _send_in_order(self, destination: str, rows: list[OutboxRow]) -> tuple[int, bool]:
         """Returns (delivered, whether every row was settled so another round may find more)."""
         sink = self.sinks[destination]
+        cadence = self.policy.cadence(destination)
+        plan = pace.plan(rows, cadence, self.clock.now(), self.urgent())
+        for until, ids in plan.hold.items():
+            await self.store.postpone(ids, until)
+            log_event(log, "alert.held", logging.DEBUG, destination=destination, alerts=len(ids),
+                      until=until.isoformat(timespec="seconds"))  # fmt: skip
         limiter = limiter_of(sink)
         sent = 0
-        for row in rows:
+        for unit in plan.send:
             if limiter and (wait := limiter.delay(self.clock.now())) > 0:
                 self.held[destination] = self.clock.now() + timedelta(seconds=wait)  # not a failed attempt
                 return sent, False
-            outcome = await sink.send(row.alert)
+            unit_rows = unit.rows if isinstance(unit, pace.Batch) else [unit.row]
+            outcome = await self._send_unit(sink, unit)
             now = self.clock.now()
             if limiter:
                 limiter.spend(now)
             match outcome:
                 case Delivered():
-                    await self.store.mark_delivered(row.alert.id, now)
-                    latency = (now - row.alert.detected_at).total_seconds()
-                    self.metrics.alert(destination, "delivered", latency=latency)
-                    log_event(log, "alert.delivered", destination=destination, alert=row.alert.id,
-                              latency=f"{latency:.3f}s")  # fmt: skip
-                    sent += 1
+                    if isinstance(unit, pace.Batch):
+                        await self.store.mark_delivered_together([row.alert.id for row in unit_rows], now)
+                    else:
+                        await self.store.mark_delivered(unit.row.alert.id, now)
+                    for row in unit_rows:
+                        latency = (now - row.alert.detected_at).total_seconds()
+                        self.metrics.alert(destination, "delivered", latency=latency)
+                        log_event(log, "alert.delivered", destination=destination, alert=row.alert.id,
+                                  latency=f"{latency:.3f}s")  # fmt: skip
+                    sent += len(unit_rows)
                 case Dead(reason=reason):
-                    await self.store.mark_dead(row.alert.id, reason)
+                    for row in unit_rows:
+                        await self.store.mark_dead(row.alert.id, reason)
                     self.metrics.alert(destination, "dead")
                     log_event(log, "alert.dead", logging.ERROR, destination=destination, reason=reason)
                 case Retry(reason=reason, after=after):
-                    delay = retry_delay(row.attempts + 1, after)
-                    await self.store.mark_retry(row.alert.id, now + timedelta(seconds=delay), reason)
+                    first = unit_rows[0]
+                    delay = retry_delay(first.attempts + 1, after, cadence.retry, first.alert.id)
+                    # later rows of this destination (the rest of a digest too) wait behind the first one
+                    await self.store.mark_retry(first.alert.id, now + timedelta(seconds=delay), reason)
                     self.metrics.alert(destination, "retry")
                     log_event(log, "alert.retry", logging.WARNING, destination=destination, reason=reason,
                               retry_in=f"{delay:.0f}s")
                     return sent, False
                 case Disabled(reason=reason):
-                    self.disabled[destination] = reason
-                    self.metrics.alert(destination, "disabled")
-                    log_event(log, "destination.disabled", logging.ERROR, destination=destination, reason=reason,
-                              note="alerts stay queued until the destination is fixed and wiremon restarted")
-                    return sent, False
-        return sent, True
+                    await self._disable(destination, reason, now)
+                    return sent, True  # its rows are no longer due; the ops notice it queued may be
+        return sent, True  # held rows were postponed: no longer due
+
+    async def _send_unit(self, sink: Sink, unit: pace.Unit) -> DeliveryOutcome:
+        if isinstance(unit, pace.Batch):
+            alerts = [row.alert for row in unit.rows]
+            return await send_message(sink, digest_message(unit.id, sink.name, alerts, self.clock.now()))
+        if is_notice(unit.row.alert):
+            return await send_message(sink, notice_message(unit.row.alert))
+        return await sink.send(unit.row.alert)
+
+    async def _disable(self, destination: str, reason: str, now: datetime) -> None:
+        fingerprint = self.policy.fingerprints.get(destination, "")
+        await self.store.disable_destination(DisabledDestination(destination, reason, now, fingerprint))
+        self.disabled[destination] = reason
+        self.metrics.alert(destination, "disabled")
+        log_event(log, "destination.disabled", logging.ERROR, destination=destination, reason=reason,
+                  note="alerts stay queued until its config changes or `wiremon alerts --enable` names it")
+        await self.ops.destination_disabled(destination, reason, fingerprint)
 
     async def run(self, stop: asyncio.Event, idle: float = 30.0) -> None:
         """Drain whenever woken or when the next retry falls due, until `stop` is set."""

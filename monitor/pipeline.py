@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Awaitable, Callable, Collection, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from functools import partial
@@ -60,6 +60,7 @@ class Pipeline:
         clock: Clock,
         clusterer: Clusterer,
         threaded: Callable[[], Collection[str]] = frozenset,
+        on_gone: Callable[[str, str, str, datetime | None], Awaitable[object]] | None = None,
     ) -> None:
         self.metrics = metrics
         self.store = store
@@ -70,6 +71,7 @@ class Pipeline:
         self.clock = clock
         self.clusterer = clusterer  # the daemon swaps it when the dedup settings change
         self.threaded = threaded  # destinations where a later copy of an alerted story replies in its thread
+        self.on_gone = on_gone  # (feed url, name, reason, last success): tells the operator (deliver/ops.py)
         # Deciding what is new and recording it is one step: two feeds carrying one article in the same tick
         # must see each other's stories. Fetching and parsing stay concurrent.
         self._detecting = asyncio.Lock()
@@ -103,6 +105,8 @@ class Pipeline:
                     " (remove it from the config, or `wiremon feeds --retry URL` to try it again)"
                 )
                 log_event(log, "feed.gone", logging.ERROR, feed=feed.url, reason=reason)
+                if self.on_gone:
+                    await self.on_gone(feed.url, feed.name, reason, state.last_success)
                 return await self._failed(polled, feed, reason, now, status="gone", backoff=schedule.MAX_BACKOFF)
             case Failed(reason=reason):
                 return await self._failed(polled, feed, reason, now)

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from monitor.errors import StoreError
 from monitor.health import feed_row
 from monitor.metrics import Metrics
+from monitor.server.destinations import DestinationRow, destination_rows
 from monitor.server.rows import alert_rows, config_row, watchlist_rows
 from monitor.server.source import AlertRow, ConfigRow, FeedRow, WatchlistRow
 
@@ -36,6 +37,10 @@ class DaemonStatus:
     async def watchlists(self) -> list[WatchlistRow]:
         d = self._daemon
         return await watchlist_rows(d.store, d.matcher.watchlists, d.clock.now() - HITS_WINDOW)
+
+    async def destinations(self) -> list[DestinationRow]:
+        d = self._daemon
+        return destination_rows(d.settings, await d.store.disabled_destinations())
 
     def config_status(self) -> ConfigRow:
         return config_row(self._daemon.config_status)

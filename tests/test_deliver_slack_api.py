@@ -423,6 +423,7 @@ async def test_the_token_appears_in_no_log_line_and_no_repr(
     await queue(store, first_alert(), *copies)
     for _ in range(4):
         deliverer = await drain(store, slack, session, clock)
+        await store.enable_destination(DEST)  # as `wiremon alerts --enable` does once the token is fixed
         clock.advance(3600)
     assert slack.posted and not deliverer.disabled  # it went through in the end
     with socket.socket() as s:  # nobody listening: a connection error is logged with its reason

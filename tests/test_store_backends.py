@@ -16,7 +16,7 @@ import pytest
 
 from monitor.errors import StoreError
 from monitor.model import Alert, Story
-from monitor.store import FeedState, SeenStory, SQLiteStore, Store, open_store
+from monitor.store import DisabledDestination, FeedState, SeenStory, SQLiteStore, Store, open_store
 from monitor.store.base import Thread
 from monitor.store.postgres import PostgresStore, describe, migrations
 from monitor.store.sqlite import STORED_CONTENT
@@ -283,6 +283,62 @@ async def test_next_attempt_is_the_earliest_pending_after(store: Store) -> None:
     assert await store.next_attempt(T0 + timedelta(minutes=2)) is None
     found = await store.next_attempt(T0)
     assert found is not None and found.utcoffset() == timedelta(0)
+
+
+# --- delivery: disabled destinations, notices, held alerts ---------------------------------------------------
+
+
+async def test_a_disabled_destination_is_kept_and_its_alerts_are_not_due(store: Store) -> None:
+    held, other = alert(story(1), "gone"), alert(story(2), "fine")
+    await queue(store, held, other)
+    assert await store.disabled_destinations() == {}
+    off = DisabledDestination("gone", "HTTP 404 no_service", T0, "fp1")
+    await store.disable_destination(off)
+    await store.disable_destination(off)  # again: one row
+    assert await store.disabled_destinations() == {"gone": off}
+    again = DisabledDestination("gone", "HTTP 410 channel_is_archived", T0 + timedelta(hours=1), "fp2")
+    await store.disable_destination(again)
+    assert await store.disabled_destinations() == {"gone": again}
+    assert [r.alert.id for r in await store.due_alerts(T0 + timedelta(minutes=1), 10)] == [other.id]
+    assert await store.outbox_counts() == {"pending": 2}  # kept, not dropped
+    assert await store.enable_destination("gone") is True
+    assert await store.enable_destination("gone") is False
+    assert [r.alert.id for r in await store.due_alerts(T0 + timedelta(minutes=1), 10)] == [held.id, other.id]
+
+
+async def test_enqueue_adds_alerts_without_a_poll_once_per_id(store: Store) -> None:
+    first, notice = alert(story(1)), alert(story(2), "ops", at=T0 + timedelta(seconds=5))
+    await queue(store, first)
+    assert await store.enqueue([notice]) == 1
+    assert await store.enqueue([notice]) == 0
+    assert await store.enqueue([]) == 0
+    due = await store.due_alerts(T0 + timedelta(minutes=1), 10)
+    assert [r.alert for r in due] == [first, notice] and due[0].seq < due[1].seq
+
+
+async def test_a_digest_is_marked_delivered_together(store: Store) -> None:
+    alerts = [alert(story(n)) for n in range(3)]
+    await queue(store, *alerts)
+    await store.mark_delivered_together([a.id for a in alerts[:2]], T0 + timedelta(minutes=15))
+    rows = {r.alert.id: r for r in await store.list_alerts(["pending", "delivered"], 10)}
+    assert [rows[a.id].status for a in alerts] == ["delivered", "delivered", "pending"]
+    assert rows[alerts[0].id].attempts == 1
+    records = {r.alert.id: r for r in await store.recent_alerts(10)}
+    assert records[alerts[1].id].delivered_at == T0 + timedelta(minutes=15)
+
+
+async def test_postpone_holds_pending_alerts_without_counting_an_attempt(store: Store) -> None:
+    early, late, done = alert(story(1)), alert(story(2), "d2"), alert(story(3))
+    await queue(store, early, late, done)
+    await store.mark_retry(late.id, T0 + timedelta(hours=2), "HTTP 503")
+    await store.mark_delivered(done.id, T0)
+    await store.postpone([early.id, late.id, done.id], T0 + timedelta(hours=1))
+    rows = {r.alert.id: r for r in await store.list_alerts(["pending", "delivered"], 10)}
+    assert rows[early.id].next_attempt == T0 + timedelta(hours=1) and rows[early.id].attempts == 0
+    assert rows[late.id].next_attempt == T0 + timedelta(hours=2)  # already later: left alone
+    assert rows[done.id].status == "delivered"
+    assert await store.due_alerts(T0 + timedelta(minutes=59), 10) == []
+    assert await store.next_attempt(T0) == T0 + timedelta(hours=1)
 
 
 # --- operator actions -----------------------------------------------------------------------------------------

@@ -166,12 +166,14 @@ class SlackApiSink:
             if alert.cluster and alert.id != Alert.make_id(alert.cluster, self.name):
                 log_event(log, "alert.unthreaded", destination=self.name, alert=alert.id,
                           note="the story's first alert was not posted here; this one starts its thread")  # fmt: skip
-        posted = await self._post(json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode())
+        posted = await self.post(payload)
         if thread is None and isinstance(posted.outcome, Delivered):
             await self._remember(alert, posted)
         return posted.outcome
 
-    async def _post(self, body: bytes) -> Posted:
+    async def post(self, payload: dict[str, Any]) -> Posted:
+        """chat.postMessage with this payload; the outcome, and where Slack put the message."""
+        body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
         answer: list[Posted] = []
 
         def read(reply: Reply, now: datetime) -> DeliveryOutcome:

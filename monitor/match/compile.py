@@ -159,7 +159,7 @@ def compile_matcher(actors: Sequence[ActorSpec], watchlists: Sequence[WatchlistS
         if first is not spec:
             continue  # reported above; its query was still checked
         fields = spec.fields or tuple(FIELD_BITS)
-        info = WatchlistInfo(spec.name, spec.query, fields, spec.destinations, spec.file, spec.line)
+        info = WatchlistInfo(spec.name, spec.query, fields, spec.destinations, spec.file, spec.line, spec.urgent)
         compiled.append(CompiledWatchlist(info, rule, check))
     if problems:
         raise ConfigError(problems)

@@ -22,7 +22,7 @@ from monitor.settings.yamlsrc import dotted as dotted_loc
 
 TOP_KEYS = frozenset({"actors", "watchlists"})
 ACTOR_KEYS = frozenset({"names", "fuzzy"})
-WATCHLIST_KEYS = frozenset({"name", "query", "fields", "destinations"})
+WATCHLIST_KEYS = frozenset({"name", "query", "fields", "destinations", "urgent"})
 SUFFIXES = (".yaml", ".yml")
 
 
@@ -175,6 +175,10 @@ class _FileReader:
                     self.report(f"unknown field '{name}' (expected: {', '.join(FIELDS)})", (*loc, "fields", i))
             fields = tuple(f for f in fields if f in FIELDS) or None  # the query is still checked
         _, destinations = self.optional_strings(body, "destinations", loc)
+        urgent = body.get("urgent", False)
+        if not isinstance(urgent, bool):
+            self.report("urgent must be true or false", (*loc, "urgent"))
+            good = False
         if not good:
             return None
         line, _ = self.located.place(loc)
@@ -186,6 +190,7 @@ class _FileReader:
             file=self.located.file,
             line=line,
             place=self.query_placer(body["name"], (*loc, "query")),
+            urgent=urgent,
         )
 
     def optional_strings(self, body: dict[str, Any], key: str, loc: Loc) -> tuple[bool, tuple[str, ...] | None]:

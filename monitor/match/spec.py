@@ -37,6 +37,7 @@ class WatchlistSpec:
     file: str | None = None
     line: int | None = None
     place: QueryPlacer | None = None  # None: problems point into the query text itself
+    urgent: bool = False  # its alerts go through quiet hours and digests at once
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,3 +50,4 @@ class WatchlistInfo:
     destinations: tuple[str, ...] | None
     file: str | None
     line: int | None
+    urgent: bool = False  # its alerts go through quiet hours and digests at once

@@ -16,6 +16,7 @@ from aiohttp import web
 from monitor.clock import Clock, SystemClock
 from monitor.metrics import CONTENT_TYPE
 from monitor.server.auth import token_guard
+from monitor.server.destinations import DestinationRow
 from monitor.server.page import PageData, render_page
 from monitor.server.source import StatusSource
 
@@ -88,12 +89,24 @@ async def api_config(request: web.Request) -> web.Response:
     return _json(request.app[SOURCE].config_status())
 
 
+async def _destinations(source: StatusSource) -> list[DestinationRow]:
+    """From a source that knows its destinations (see server/destinations.py); none from one that does not."""
+    read = getattr(source, "destinations", None)
+    rows: list[DestinationRow] = await read() if read is not None else []
+    return rows
+
+
+async def api_destinations(request: web.Request) -> web.Response:
+    return _json(await _destinations(request.app[SOURCE]))
+
+
 async def page(request: web.Request) -> web.Response:
     source = request.app[SOURCE]
-    feeds, alerts, watchlists, readiness = await asyncio.gather(
-        source.feeds(), source.alerts(PAGE_ALERTS), source.watchlists(), source.readiness()
+    feeds, alerts, watchlists, readiness, destinations = await asyncio.gather(
+        source.feeds(), source.alerts(PAGE_ALERTS), source.watchlists(), source.readiness(), _destinations(source)
     )
-    data = PageData(feeds, alerts, watchlists, source.config_status(), readiness, request.app[CLOCK].now())
+    now = request.app[CLOCK].now()
+    data = PageData(feeds, alerts, watchlists, source.config_status(), readiness, now, destinations)
     return web.Response(text=render_page(data), content_type="text/html", charset="utf-8")
 
 
@@ -114,5 +127,6 @@ def build_app(source: StatusSource, *, token: str | None, clock: Clock | None = 
     app.router.add_get("/api/alerts", api_alerts)
     app.router.add_get("/api/watchlists", api_watchlists)
     app.router.add_get("/api/config", api_config)
+    app.router.add_get("/api/destinations", api_destinations)
     app.router.add_get("/", page)
     return app

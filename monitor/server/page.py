@@ -5,10 +5,11 @@ config passes through `_e` (html.escape) on its way in; links are kept only when
 from __future__ import annotations
 
 import html
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from urllib.parse import urlsplit
 
+from monitor.server.destinations import DestinationRow, destinations_section
 from monitor.server.source import AlertRow, ConfigRow, DeliveryRow, FeedRow, ProblemRow, WatchlistRow
 
 REFRESH_SECONDS = 30
@@ -66,6 +67,7 @@ class PageData:
     config: ConfigRow
     readiness: dict[str, bool]
     now: datetime
+    destinations: list[DestinationRow] = field(default_factory=list)
 
 
 def _e(value: object) -> str:
@@ -119,6 +121,7 @@ def render_page(data: PageData) -> str:
         _header(data),
         "<main>",
         _config_banner(data.config, now),
+        destinations_section(data.destinations),
         _feeds(data.feeds, now),
         _alerts(data.alerts, now),
         _watchlists(data.watchlists, now),

@@ -8,8 +8,9 @@ from pathlib import Path
 from string import Formatter
 from typing import Annotated, ClassVar, Literal
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$")
 _UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, None: 1.0}
@@ -70,6 +71,49 @@ class RateLimitConfig(_Model):
     burst: int = Field(default=1, ge=1)
 
 
+_CLOCK_TIME = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
+
+
+class QuietHoursConfig(_Model):
+    """A daily span when a destination gets only urgent alerts; the rest wait until it ends."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    start: str = Field(alias="from")  # "22:00", local time in `timezone`
+    end: str = Field(alias="to")  # "07:00"; before `from` means the span crosses midnight
+    timezone: str = "UTC"  # an IANA zone name, e.g. Europe/Paris
+
+    @field_validator("start", "end")
+    @classmethod
+    def _clock(cls, value: str) -> str:
+        if not _CLOCK_TIME.match(value):
+            raise ValueError(f"expected a time of day HH:MM (00:00 to 23:59), got {value!r}")
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}; expected an IANA name such as Europe/Paris") from exc
+        return value
+
+    @model_validator(mode="after")
+    def _span(self) -> QuietHoursConfig:
+        if self.start == self.end:
+            raise ValueError("quiet hours need different from and to times")
+        return self
+
+
+def _retry_schedule(value: list[float]) -> list[float]:
+    if not 1 <= len(value) <= 30:
+        raise ValueError("retry takes 1 to 30 durations, e.g. [5s, 5m, 30m, 2h]")
+    if any(delay > 7 * 86400 for delay in value):
+        raise ValueError("a retry delay is at most 7d")
+    return value
+
+
 class DestinationConfig(_Model):
     # The placeholders a `template` may use; monitor/deliver/template.py fills each (a test keeps the two equal).
     TEMPLATE_PLACEHOLDERS: ClassVar[tuple[str, ...]] = (
@@ -87,6 +131,21 @@ class DestinationConfig(_Model):
     token: str | None = Field(default=None, repr=False)  # "xoxb-…"; never shown in a message or a log
     channel: str | None = None  # the channel id, "C…" (a public channel's name works too)
     api_url: str | None = None  # the Slack Web API base; None: https://slack.com/api/ (tests point it elsewhere)
+    retry: list[Duration] | None = None  # waits after the 1st, 2nd, … failed send; None: the standard schedule
+    digest: Duration | None = None  # send held alerts as one message every this long (1m to 1d)
+    quiet_hours: QuietHoursConfig | None = None  # hold non-urgent alerts during this daily span
+
+    @field_validator("retry")
+    @classmethod
+    def _retry(cls, value: list[float] | None) -> list[float] | None:
+        return None if value is None else _retry_schedule(value)
+
+    @field_validator("digest")
+    @classmethod
+    def _digest(cls, value: float | None) -> float | None:
+        if value is not None and not 60 <= value <= 86400:
+            raise ValueError("digest is a period from 1m to 1d, e.g. 15m")
+        return value
 
     @field_validator("url")
     @classmethod
@@ -217,6 +276,7 @@ class Settings(_Model):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     server: ServerConfig = ServerConfig()
     dedup: DedupSettings = DedupSettings()
+    ops: str | None = None  # the destination that gets operator warnings (a destination disabled, a bad reload)
     base_dir: Path = Path(".")  # set by the loader: the config file's folder
 
     @model_validator(mode="after")
@@ -231,6 +291,20 @@ class Settings(_Model):
                     raise ValueError(f"duplicate {kind} {name!r}")
                 seen.add(name)
         return self
+
+    @field_validator("ops")
+    @classmethod
+    def _ops(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is None:
+            return None
+        destinations = info.data.get("destinations")
+        if destinations is None:  # destinations had their own error, reported already
+            return value
+        names = [d.name for d in destinations] or ["console"]  # none configured: alerts go to the console
+        if value not in names:
+            raise ValueError(f"ops names destination {value!r}, which is not configured; expected one of "
+                             + ", ".join(names))  # fmt: skip
+        return value
 
     @property
     def watchlists_path(self) -> Path:

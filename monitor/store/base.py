@@ -153,6 +153,42 @@ class Store(Protocol):
         """watchlist name → how many stories seen since `since` matched it."""
         ...
 
+    # --- delivery: disabled destinations, operator notices, held alerts ----------------------------------
+
+    async def disable_destination(self, disabled: DisabledDestination) -> None:
+        """Record (or update) a destination as disabled; `due_alerts` then leaves its alerts pending."""
+        ...
+
+    async def enable_destination(self, name: str) -> bool:
+        """Forget that a destination was disabled; returns whether it was."""
+        ...
+
+    async def disabled_destinations(self) -> dict[str, DisabledDestination]: ...
+
+    async def enqueue(self, alerts: Sequence[Alert]) -> int:
+        """Queue alerts that no poll caused (operator notices); an id already in the outbox is left alone.
+        Returns how many were newly queued."""
+        ...
+
+    async def mark_delivered_together(self, alert_ids: Sequence[str], now: datetime) -> None:
+        """`mark_delivered` for the alerts of one digest, in one transaction: a crash never leaves half of a sent
+        digest pending (it would be sent again, under another id)."""
+        ...
+
+    async def postpone(self, alert_ids: Sequence[str], until: datetime) -> None:
+        """Hold pending alerts until `until` (quiet hours, a digest window), without counting an attempt."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class DisabledDestination:
+    """A destination that answered it is gone: not sent to until its config changes or an operator enables it."""
+
+    name: str
+    reason: str
+    since: datetime
+    fingerprint: str  # digest of the destination's config when it was disabled
+
 
 @dataclass(frozen=True, slots=True)
 class AlertRecord:

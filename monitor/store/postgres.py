@@ -20,7 +20,7 @@ import asyncpg  # type: ignore[import-untyped]
 
 from monitor.errors import StoreError
 from monitor.model import Alert, Story
-from monitor.store.base import AlertRecord, FeedState, OutboxRow, SeenStory, Thread
+from monitor.store.base import AlertRecord, DisabledDestination, FeedState, OutboxRow, SeenStory, Thread
 from monitor.store.codec import alert_from_json, alert_to_json
 from monitor.store.sqlite import STORED_CONTENT
 
@@ -150,6 +150,17 @@ RETURNING alert_id"""
 _OUTBOX_ROW = "SELECT payload, status, attempts, next_attempt, last_error, seq FROM outbox"
 
 
+def _alert_columns(alerts: Sequence[Alert]) -> tuple[list[Any], ...]:
+    """_INSERT_ALERTS' arrays, one per column."""
+    return (
+        [a.id for a in alerts],
+        [_text(a.destination) for a in alerts],
+        [a.cluster for a in alerts],
+        [_payload(a) for a in alerts],
+        [a.detected_at for a in alerts],
+    )
+
+
 def _outbox_row(r: Any) -> OutboxRow:
     return OutboxRow(alert_from_json(r[0]), r[1], r[2], r[3], r[4], r[5])
 
@@ -274,18 +285,11 @@ class PostgresStore:
             )
             for s in seen
         ]  # fmt: skip
-        columns = (
-            [a.id for a in alerts],
-            [_text(a.destination) for a in alerts],
-            [a.cluster for a in alerts],
-            [_payload(a) for a in alerts],
-            [a.detected_at for a in alerts],
-        )
         async with self._writer() as conn:
             await self._save_feed(conn, state)
             if stories:
                 await conn.executemany(_INSERT_STORY, stories)
-            queued = await conn.fetch(_INSERT_ALERTS, *columns) if alerts else []
+            queued = await conn.fetch(_INSERT_ALERTS, *_alert_columns(alerts)) if alerts else []
         return len(queued)
 
     # --- outbox ----------------------------------------------------------------------------------------
@@ -326,8 +330,10 @@ class PostgresStore:
     async def due_alerts(self, now: datetime, limit: int) -> list[OutboxRow]:
         async with self._connection() as conn:
             rows = await conn.fetch(
-                f"{_OUTBOX_ROW} WHERE status = 'pending' AND next_attempt <= $1 ORDER BY seq LIMIT $2", now, limit
-            )
+                f"{_OUTBOX_ROW} WHERE status = 'pending' AND next_attempt <= $1"
+                " AND destination NOT IN (SELECT name FROM disabled_destinations) ORDER BY seq LIMIT $2",
+                now, limit,
+            )  # fmt: skip
         return [_outbox_row(r) for r in rows]
 
     async def mark_delivered(self, alert_id: str, now: datetime) -> None:
@@ -442,3 +448,48 @@ class PostgresStore:
                 since,
             )
         return {r[0]: r[1] for r in rows}
+
+    # --- delivery: disabled destinations, operator notices, held alerts ----------------------------------
+
+    async def disable_destination(self, disabled: DisabledDestination) -> None:
+        d = disabled
+        async with self._connection() as conn:
+            await conn.execute(
+                "INSERT INTO disabled_destinations (name, reason, since, fingerprint) VALUES ($1, $2, $3, $4)"
+                " ON CONFLICT (name) DO UPDATE SET reason = EXCLUDED.reason, since = EXCLUDED.since,"
+                " fingerprint = EXCLUDED.fingerprint",
+                _text(d.name), _text(d.reason), d.since, d.fingerprint,
+            )  # fmt: skip
+
+    async def enable_destination(self, name: str) -> bool:
+        async with self._connection() as conn:
+            status = await conn.execute("DELETE FROM disabled_destinations WHERE name = $1", _text(name))
+        return _count(status) > 0
+
+    async def disabled_destinations(self) -> dict[str, DisabledDestination]:
+        async with self._connection() as conn:
+            rows = await conn.fetch("SELECT name, reason, since, fingerprint FROM disabled_destinations")
+        return {r[0]: DisabledDestination(r[0], r[1], r[2], r[3]) for r in rows}
+
+    async def enqueue(self, alerts: Sequence[Alert]) -> int:
+        if not alerts:
+            return 0
+        async with self._writer() as conn:
+            queued = await conn.fetch(_INSERT_ALERTS, *_alert_columns(alerts))
+        return len(queued)
+
+    async def mark_delivered_together(self, alert_ids: Sequence[str], now: datetime) -> None:
+        async with self._connection() as conn:  # one statement: one transaction
+            await conn.execute(
+                "UPDATE outbox SET status = 'delivered', attempts = attempts + 1, delivered_at = $1,"
+                " last_error = NULL WHERE alert_id = ANY($2::text[])",
+                now, list(alert_ids),
+            )  # fmt: skip
+
+    async def postpone(self, alert_ids: Sequence[str], until: datetime) -> None:
+        async with self._connection() as conn:
+            await conn.execute(
+                "UPDATE outbox SET next_attempt = $2 WHERE alert_id = ANY($1::text[]) AND status = 'pending'"
+                " AND next_attempt < $2",
+                list(alert_ids), until,
+            )  # fmt: skip

@@ -15,7 +15,7 @@ from typing import TypeVar
 
 from monitor.errors import StoreError
 from monitor.model import Alert, Story
-from monitor.store.base import AlertRecord, FeedState, OutboxRow, SeenStory, Thread
+from monitor.store.base import AlertRecord, DisabledDestination, FeedState, OutboxRow, SeenStory, Thread
 from monitor.store.codec import alert_from_json, alert_to_json, from_iso, iso
 
 T = TypeVar("T")
@@ -201,22 +201,27 @@ class SQLiteStore:
                         for s in seen
                     ],
                 )
-                seq = db.execute("SELECT COALESCE(MAX(seq), 0) FROM outbox").fetchone()[0]
-                queued = 0
-                for alert in alerts:
-                    seq += 1
-                    cursor = db.execute(
-                        "INSERT OR IGNORE INTO outbox (alert_id, destination, cluster, payload, status,"
-                        " next_attempt, created_at, seq) VALUES (?,?,?,?, 'pending', ?, ?, ?)",
-                        (
-                            alert.id, alert.destination, alert.cluster, alert_to_json(alert),
-                            iso(alert.detected_at), iso(alert.detected_at), seq,
-                        ),
-                    )
-                    queued += cursor.rowcount
+                queued = self._insert_alerts(db, alerts)
             return queued
 
         return await self._run(write)
+
+    @staticmethod
+    def _insert_alerts(db: sqlite3.Connection, alerts: Sequence[Alert]) -> int:
+        seq = db.execute("SELECT COALESCE(MAX(seq), 0) FROM outbox").fetchone()[0]
+        queued = 0
+        for alert in alerts:
+            seq += 1
+            cursor = db.execute(
+                "INSERT OR IGNORE INTO outbox (alert_id, destination, cluster, payload, status,"
+                " next_attempt, created_at, seq) VALUES (?,?,?,?, 'pending', ?, ?, ?)",
+                (
+                    alert.id, alert.destination, alert.cluster, alert_to_json(alert),
+                    iso(alert.detected_at), iso(alert.detected_at), seq,
+                ),
+            )
+            queued += cursor.rowcount
+        return queued
 
     # --- outbox ----------------------------------------------------------------------------------------
 
@@ -261,7 +266,8 @@ class SQLiteStore:
         def read(db: sqlite3.Connection) -> list[OutboxRow]:
             rows = db.execute(
                 "SELECT payload, status, attempts, next_attempt, last_error, seq FROM outbox"
-                " WHERE status = 'pending' AND next_attempt <= ? ORDER BY seq LIMIT ?",
+                " WHERE status = 'pending' AND next_attempt <= ?"
+                " AND destination NOT IN (SELECT name FROM disabled_destinations) ORDER BY seq LIMIT ?",
                 (iso(now), limit),
             ).fetchall()
             return [OutboxRow(alert_from_json(r[0]), r[1], r[2], from_iso(r[3]), r[4], r[5]) for r in rows]
@@ -443,3 +449,56 @@ class SQLiteStore:
             return {str(name): count for name, count in rows}
 
         return await self._run(read)
+
+    # --- delivery: disabled destinations, operator notices, held alerts ----------------------------------
+
+    async def disable_destination(self, disabled: DisabledDestination) -> None:
+        d = disabled
+        await self._run(
+            lambda db: db.execute(
+                "INSERT INTO disabled_destinations (name, reason, since, fingerprint) VALUES (?,?,?,?)"
+                " ON CONFLICT (name) DO UPDATE SET reason = excluded.reason, since = excluded.since,"
+                " fingerprint = excluded.fingerprint",
+                (d.name, d.reason, iso(d.since), d.fingerprint),
+            )
+        )
+
+    async def enable_destination(self, name: str) -> bool:
+        def write(db: sqlite3.Connection) -> bool:
+            return db.execute("DELETE FROM disabled_destinations WHERE name = ?", (name,)).rowcount > 0
+
+        return await self._run(write)
+
+    async def disabled_destinations(self) -> dict[str, DisabledDestination]:
+        def read(db: sqlite3.Connection) -> dict[str, DisabledDestination]:
+            rows = db.execute("SELECT name, reason, since, fingerprint FROM disabled_destinations").fetchall()
+            return {r[0]: DisabledDestination(r[0], r[1], from_iso(r[2]), r[3]) for r in rows}
+
+        return await self._run(read)
+
+    async def enqueue(self, alerts: Sequence[Alert]) -> int:
+        def write(db: sqlite3.Connection) -> int:
+            with _transaction(db):
+                return self._insert_alerts(db, alerts)
+
+        return await self._run(write)
+
+    async def mark_delivered_together(self, alert_ids: Sequence[str], now: datetime) -> None:
+        def write(db: sqlite3.Connection) -> None:
+            with _transaction(db):
+                db.executemany(
+                    "UPDATE outbox SET status = 'delivered', attempts = attempts + 1, delivered_at = ?,"
+                    " last_error = NULL WHERE alert_id = ?",
+                    [(iso(now), alert_id) for alert_id in alert_ids],
+                )
+
+        await self._run(write)
+
+    async def postpone(self, alert_ids: Sequence[str], until: datetime) -> None:
+        def write(db: sqlite3.Connection) -> None:
+            db.executemany(
+                "UPDATE outbox SET next_attempt = ? WHERE alert_id = ? AND status = 'pending' AND next_attempt < ?",
+                [(iso(until), alert_id, iso(until)) for alert_id in alert_ids],
+            )
+
+        await self._run(write)
