@@ -4,7 +4,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from monitor.store.base import FeedState, OutboxRow, SeenStory, Store
+from monitor.store.base import FeedState, OutboxRow, SeenStory, Store, Subscription
 from monitor.store.postgres import SCHEMES, PostgresStore
 from monitor.store.sqlite import SQLiteStore
 
@@ -27,4 +27,4 @@ async def opened_store(location: str | Path) -> AsyncIterator[Store]:
         await store.close()
 
 
-__all__ = ["FeedState", "OutboxRow", "SQLiteStore", "SeenStory", "Store", "open_store", "opened_store"]
+__all__ = ["FeedState", "OutboxRow", "SQLiteStore", "SeenStory", "Store", "Subscription", "open_store", "opened_store"]
