@@ -76,12 +76,13 @@ class Hub:
         return [r for r in self.requests if r.mode == "subscribe"]
 
     async def verify(self, request: Request, *, mode: str | None = None, topic: str | None = None,
-                     challenge: str | None = None, lease: int | None = None) -> tuple[int, str]:  # fmt: skip
+                     challenge: str | None = None, lease: int | None = None,
+                     omit_lease: bool = False) -> tuple[int, str]:  # fmt: skip
         """GET the callback as the hub's verification of intent; returns (status, body)."""
         assert self.session is not None
         challenge = challenge or secrets.token_hex(8)
         params = {"hub.mode": mode or request.mode, "hub.topic": topic or request.topic, "hub.challenge": challenge}
-        if (mode or request.mode) == "subscribe":
+        if (mode or request.mode) == "subscribe" and not omit_lease:
             params["hub.lease_seconds"] = str(lease or self.lease)
         async with self.session.get(request.callback, params=params) as response:
             return response.status, await response.text()

@@ -142,8 +142,11 @@ async def test_challenges_are_answered_only_for_pending_requests(tmp_path, hub, 
         unknown = Request({**request.form, "hub.callback": request.callback.rsplit("/", 1)[0] + "/not-ours"})
         assert (await hub.verify(unknown))[0] == 404
         assert (await hub.verify(request, topic="https://publisher.test/other.atom"))[0] == 404
+        assert (await hub.verify(request, lease=-5))[0] == 404  # an unreadable lease
         assert (await hub.verify(request, mode="unsubscribe"))[0] == 404  # we asked to subscribe, not to leave
-        assert (await hub.verify(request, challenge="ok"))[0] == 200
+        assert (await hub.verify(request, challenge="ok", omit_lease=True)) == (200, "ok")
+        sub = daemon.websub.subscription(hub.url("/atom/a"))  # type: ignore[union-attr]
+        assert sub is not None and sub.lease_seconds == lease.REQUESTED_LEASE  # what we asked for
         assert (await hub.verify(request, challenge="again"))[0] == 404  # nothing outstanding any more
 
 

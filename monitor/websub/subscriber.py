@@ -190,7 +190,7 @@ class Subscriber:
                 return _refuse(callback_id, mode, "no subscription to this topic at this callback")
             now = self.clock.now()
             if mode == "subscribe" and sub.requested_at is not None and sub.state != "unsubscribing":
-                granted = _lease_seconds(query.get("hub.lease_seconds"))
+                granted = _lease_seconds(query.get("hub.lease_seconds", str(lease.REQUESTED_LEASE)))
                 if granted is None or not challenge:
                     return _refuse(callback_id, mode, "no hub.challenge or no valid hub.lease_seconds")
                 await self._save_locked(replace(
@@ -272,8 +272,10 @@ def _refuse(callback_id: str, mode: str, why: str) -> tuple[int, str]:
     return 404, ""
 
 
-def _lease_seconds(text: str | None) -> int | None:
-    if text is None or not text.strip().isdigit():
+def _lease_seconds(text: str) -> int | None:
+    """The lease a hub granted. Required by the recommendation; a hub that leaves it out (some older
+    PubSubHubbub hubs) is taken to grant what we asked for — the heartbeat polls cover a shorter lease."""
+    if not text.strip().isascii() or not text.strip().isdigit():
         return None
     value = int(text.strip())
     return value if value > 0 else None
