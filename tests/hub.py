@@ -8,6 +8,7 @@ callback and distributes signed content to it, as a real hub would.
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 from dataclasses import dataclass, field
 from xml.sax.saxutils import escape, quoteattr
@@ -64,6 +65,7 @@ class Hub:
     lease: int = 86400  # hub.lease_seconds granted when verifying
     early: list[tuple[int, str]] = field(default_factory=list)  # verifications made before answering
     session: aiohttp.ClientSession | None = None
+    poke: asyncio.Event = field(default_factory=asyncio.Event)  # set on every subscription request
 
     def url(self, path: str) -> str:
         return str(self.server.make_url(path))
@@ -125,6 +127,7 @@ async def start_hub() -> Hub:
     async def subscribe(request: web.Request) -> web.Response:
         form = {k: str(v) for k, v in (await request.post()).items()}
         hub.requests.append(Request(form))
+        hub.poke.set()
         if hub.verify_first and hub.answer == 202:
             hub.early.append(await hub.verify(hub.requests[-1]))
         return web.Response(status=hub.answer, text="" if hub.answer < 300 else "hub says no")
