@@ -105,6 +105,14 @@ async def test_discover_subscribe_verify_and_push_an_alert(tmp_path, hub, wire, 
         status, body = await hub.verify(request, challenge="c-123")  # no status token: hubs do not have it
         assert (status, body) == (200, "c-123")
         assert daemon.websub.active(hub.url("/atom/a"))
+        assert hub.session is not None and daemon.server is not None
+        async with hub.session.get(f"{daemon.server.url}/api/feeds", headers={"Authorization": f"Bearer {TOKEN}"}) as r:
+            assert (await r.json())[0]["push"].startswith("active until ")
+        async with hub.session.get(f"{daemon.server.url}/api/feeds") as r:
+            assert r.status == 401  # the callback is open, the rest is not
+        async with hub.session.get(f"{daemon.server.url}/?token={TOKEN}") as r:
+            until = clock.now() + timedelta(seconds=hub.lease)
+            assert f"push: active until {until:%Y-%m-%dT%H:%M:%S}" in await r.text()
         pushed = atom("a", [SNOW, OLD], hub=hub.hub_url, self_url=request.topic)
         assert await hub.distribute(request, pushed) == 202
         await daemon.websub.settle()

@@ -69,6 +69,16 @@ class Subscriber:
         sub = self._subs.get(feed_url)
         return self.unavailable is None and sub is not None and lease.is_active(sub, self.clock.now())
 
+    def describe(self, feed_url: str) -> str | None:
+        """The feed's push state for people: None when it has no subscription."""
+        sub = self._subs.get(feed_url)
+        if sub is None or self.unavailable is not None:
+            return None
+        if self.active(feed_url) and sub.expires_at is not None:
+            return f"active until {sub.expires_at.isoformat(timespec='seconds')} via {sub.hub}"
+        detail = f": {sub.last_error}" if sub.last_error and sub.state in ("failed", "denied") else ""
+        return f"{sub.state}{detail} via {sub.hub}"
+
     def callback_url(self, sub: Subscription) -> str:
         assert self.callback_base is not None
         return f"{self.callback_base}/websub/{sub.callback_id}"
