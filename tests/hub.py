@@ -21,11 +21,11 @@ from monitor.websub import sign
 from tests.wire import Item, rss
 
 
-def atom(title: str, items: list[Item], *, hub: str | None, self_url: str | None) -> bytes:
+def atom(title: str, items: list[Item], *, hub: str | None, self_url: str | None, more_hubs: list[str] = ()) -> bytes:
     parts = ["<?xml version='1.0' encoding='utf-8'?>\n<feed xmlns='http://www.w3.org/2005/Atom'>"]
     parts.append(f"<title>{escape(title)}</title><id>urn:test:{escape(title)}</id><updated>2024-11-19T00:00:00Z</updated>")
-    if hub:
-        parts.append(f"<link rel='hub' href={quoteattr(hub)}/>")
+    for url in [hub, *more_hubs] if hub else []:
+        parts.append(f"<link rel='hub' href={quoteattr(url)}/>")
     if self_url:
         parts.append(f"<link rel='self' href={quoteattr(self_url)}/>")
     for item in items:
@@ -61,6 +61,8 @@ class Hub:
     feeds: dict[str, list[Item]] = field(default_factory=dict)
     requests: list[Request] = field(default_factory=list)
     answer: int = 202  # what /hub answers subscription requests with
+    also: list[str] = field(default_factory=list)  # paths of more hubs the Atom feeds name (they answer 202)
+    hub_paths: list[str] = field(default_factory=list)  # which hub path each request went to
     verify_first: bool = False  # verify intent before answering the request (hubs may)
     lease: int = 86400  # hub.lease_seconds granted when verifying
     early: list[tuple[int, str]] = field(default_factory=list)  # verifications made before answering
@@ -115,7 +117,8 @@ async def start_hub() -> Hub:
 
     async def atom_feed(request: web.Request) -> web.Response:
         name = request.match_info["name"]
-        body = atom(name, hub.feeds[name], hub=hub.hub_url, self_url=f"https://publisher.test/{name}.atom")
+        body = atom(name, hub.feeds[name], hub=hub.hub_url, self_url=f"https://publisher.test/{name}.atom",
+                    more_hubs=[hub.url(p) for p in hub.also])  # fmt: skip
         return web.Response(body=body, content_type="application/atom+xml")
 
     async def linked_feed(request: web.Request) -> web.Response:
@@ -127,14 +130,17 @@ async def start_hub() -> Hub:
     async def subscribe(request: web.Request) -> web.Response:
         form = {k: str(v) for k, v in (await request.post()).items()}
         hub.requests.append(Request(form))
+        hub.hub_paths.append(request.path)
         hub.poke.set()
-        if hub.verify_first and hub.answer == 202:
+        answer = hub.answer if request.path == "/hub" else 202
+        if hub.verify_first and answer == 202:
             hub.early.append(await hub.verify(hub.requests[-1]))
-        return web.Response(status=hub.answer, text="" if hub.answer < 300 else "hub says no")
+        return web.Response(status=answer, text="" if answer < 300 else "hub says no")
 
     app.router.add_get("/atom/{name}", atom_feed)
     app.router.add_get("/linked/{name}", linked_feed)
     app.router.add_post("/hub", subscribe)
+    app.router.add_post("/hub2", subscribe)
     await hub.server.start_server()
     hub.session = aiohttp.ClientSession()
     return hub

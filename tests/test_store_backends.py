@@ -468,6 +468,7 @@ async def test_subscriptions_round_trip_and_are_replaced_per_feed(location: str)
         active = Subscription(
             feed_url=FEED, topic=first.topic, hub=first.hub, callback_id="cb-1", secret="s-1", state="active",
             next_attempt=T0 + timedelta(days=8), lease_seconds=864000, expires_at=T0 + timedelta(days=10),
+            hubs=("https://hub.test/", "https://hub2.test/"),
         )  # fmt: skip
         await store.save_subscription(active)
     finally:

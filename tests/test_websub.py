@@ -330,3 +330,21 @@ async def test_the_scheduler_tick_subscribes_and_verification_arrives_while_runn
         stop.set()
         await running
     assert wire.posts("archive")[0].json()["story"]["title"] == SNOW.title
+
+
+async def test_a_feed_with_several_hubs_moves_on_from_one_that_keeps_refusing(tmp_path, hub, wire, clock,
+                                                                               running) -> None:  # fmt: skip
+    hub.feeds["a"] = [OLD]
+    hub.also = ["/hub2"]
+    hub.answer = 503
+    async with running(settings_for(tmp_path, hub, wire)) as daemon:
+        await poll(daemon, clock)
+        for _ in range(lease.SWITCH_HUB_AFTER):
+            clock.set(daemon.websub.subscription(hub.url("/atom/a")).next_attempt)  # type: ignore[union-attr]
+            await daemon.websub_due()
+        assert hub.hub_paths == ["/hub"] * lease.SWITCH_HUB_AFTER + ["/hub2"]
+        assert (await hub.verify(hub.requests[-1]))[0] == 200
+        assert daemon.websub.active(hub.url("/atom/a"))  # type: ignore[union-attr]
+    async with running(settings_for(tmp_path, hub, wire).model_copy(update={"store": "w.db"})) as daemon:
+        sub = daemon.websub.subscription(hub.url("/atom/a"))  # type: ignore[union-attr]
+        assert sub is not None and sub.hubs == (hub.hub_url, hub.url("/hub2"))  # kept in the store

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -12,7 +13,7 @@ import pytest
 from monitor.parse import parse_feed
 from monitor.store import Subscription
 from monitor.websub import check_signature, discover, parse_link_header, sign
-from monitor.websub.lease import Step, is_active, plan, poll_interval, renew_at, retry_delay
+from monitor.websub.lease import SWITCH_HUB_AFTER, Step, is_active, next_hub, plan, poll_interval, renew_at, retry_delay
 from tests.hub import atom
 
 T0 = datetime(2024, 11, 19, 1, 0, tzinfo=UTC)
@@ -123,3 +124,13 @@ def test_lease_arithmetic() -> None:
     assert not is_active(sub("pending", expires_in=100), T0)
     assert poll_interval(60, 3600, pushed=True) == 3600 and poll_interval(60, 3600, pushed=False) == 60
     assert poll_interval(7200, 3600, pushed=True) == 7200  # never more often than the feed's own interval
+
+
+def test_another_hub_is_tried_after_repeated_failures() -> None:
+    hubs = ("https://hub.test/", "https://hub2.test/")
+    failing = replace(sub("failed"), hubs=hubs, attempts=SWITCH_HUB_AFTER)
+    assert next_hub(failing) == "https://hub2.test/"
+    assert next_hub(replace(failing, hub="https://hub2.test/")) == "https://hub.test/"  # round and round
+    assert next_hub(replace(failing, attempts=SWITCH_HUB_AFTER - 1)) is None
+    assert next_hub(replace(failing, hubs=hubs[:1])) is None  # nowhere else to go
+    assert next_hub(replace(failing, state="active")) is None  # a renewal keeps its hub while the lease holds

@@ -57,6 +57,7 @@ class Subscription:
     requested_at: datetime | None = None  # a request the hub has still to verify was sent then
     attempts: int = 0  # requests in a row that did not end in a verified subscription
     last_error: str | None = None
+    hubs: tuple[str, ...] = ()  # every hub the feed names, `hub` among them: the others are tried if it fails
 
 
 @dataclass(frozen=True, slots=True)

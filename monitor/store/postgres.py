@@ -423,10 +423,11 @@ class PostgresStore:
     async def subscriptions(self) -> list[Subscription]:
         async with self._connection() as conn:
             rows = await conn.fetch(_SELECT_SUBSCRIPTIONS)
-        return [Subscription(**dict(r)) for r in rows]
+        return [Subscription(**{**dict(r), "hubs": tuple(json.loads(r["hubs"]))}) for r in rows]
 
     async def save_subscription(self, subscription: Subscription) -> None:
         values = [getattr(subscription, name) for name in _SUBSCRIPTION_FIELDS]
+        values[_SUBSCRIPTION_FIELDS.index("hubs")] = json.dumps(list(subscription.hubs))
         async with self._connection() as conn:
             await conn.execute(_UPSERT_SUBSCRIPTION, *(_text(v) if isinstance(v, str) else v for v in values))
 

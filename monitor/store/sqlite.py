@@ -55,12 +55,13 @@ def _subscription(r: tuple[Any, ...]) -> Subscription:
     return Subscription(
         feed_url=r[0], topic=r[1], hub=r[2], callback_id=r[3], secret=r[4], state=r[5], next_attempt=from_iso(r[6]),
         lease_seconds=r[7], expires_at=_opt(r[8]), requested_at=_opt(r[9]), attempts=r[10], last_error=r[11],
+        hubs=tuple(json.loads(r[12])),
     )  # fmt: skip
 
 
 _SUBSCRIPTION_COLUMNS = (
     "feed_url, topic, hub, callback_id, secret, state, next_attempt, lease_seconds, expires_at, requested_at,"
-    " attempts, last_error"
+    " attempts, last_error, hubs"
 )
 
 
@@ -437,12 +438,12 @@ class SQLiteStore:
         s = subscription
         values = (
             s.feed_url, s.topic, s.hub, s.callback_id, s.secret, s.state, iso(s.next_attempt), s.lease_seconds,
-            _opt_iso(s.expires_at), _opt_iso(s.requested_at), s.attempts, s.last_error,
+            _opt_iso(s.expires_at), _opt_iso(s.requested_at), s.attempts, s.last_error, json.dumps(list(s.hubs)),
         )  # fmt: skip
         await self._run(
             lambda db: db.execute(
                 f"INSERT OR REPLACE INTO websub_subscriptions ({_SUBSCRIPTION_COLUMNS})"
-                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 values,
             )
         )

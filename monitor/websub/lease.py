@@ -22,6 +22,7 @@ FIRST_RETRY: Final = 60.0  # seconds before the first retry of a failed request;
 MAX_RETRY: Final = 6 * 3600.0
 DENIED_RETRY: Final = 86400.0  # a hub that denied a subscription is asked again a day later
 UNSUBSCRIBE_WAIT: Final = 3600.0  # an unsubscription left unverified this long is forgotten
+SWITCH_HUB_AFTER: Final = 3  # requests in a row a hub may leave unverified before the feed's next hub is tried
 
 
 class Step(Enum):
@@ -64,6 +65,15 @@ def plan(subscriptions: Iterable[Subscription], wanted: Collection[str], now: da
         if sub.next_attempt <= now or sub.state == "unsubscribing":
             actions.append(Action(Step.SUBSCRIBE, sub))
     return actions
+
+
+def next_hub(sub: Subscription) -> str | None:
+    """Another of the feed's hubs to try, when the current one keeps refusing or ignoring us; else None."""
+    hubs = sub.hubs
+    if sub.state not in ("pending", "failed", "denied", "expired") or sub.attempts < SWITCH_HUB_AFTER or len(hubs) < 2:
+        return None
+    at = hubs.index(sub.hub) if sub.hub in hubs else -1
+    return hubs[(at + 1) % len(hubs)]
 
 
 def retry_delay(attempts: int) -> float:

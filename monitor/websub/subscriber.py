@@ -95,10 +95,12 @@ class Subscriber:
             return
         current = self._subs.get(feed_url)
         if current is not None and current.topic == found.topic and current.hub in found.hubs:
+            if current.hubs != found.hubs:
+                await self._save(replace(current, hubs=found.hubs))
             return
         sub = Subscription(
             feed_url=feed_url, topic=found.topic, hub=found.hubs[0], callback_id=secrets.token_urlsafe(18),
-            secret=secrets.token_urlsafe(32), state="pending", next_attempt=self.clock.now(),
+            secret=secrets.token_urlsafe(32), state="pending", next_attempt=self.clock.now(), hubs=found.hubs,
         )  # fmt: skip
         log_event(log, "websub.discovered", feed=feed_url, hub=sub.hub, topic=sub.topic)
         await self._save(sub)
@@ -143,6 +145,10 @@ class Subscriber:
             if mode == "subscribe" and state == "unsubscribing":
                 state = "pending"
             sent = replace(sub, state=state, requested_at=now)
+            if mode == "subscribe" and (other := lease.next_hub(sub)) is not None:
+                log_event(log, "websub.switch_hub", logging.WARNING, feed=feed_url, hub=other, previous=sub.hub,
+                          reason=sub.last_error or "no verification")  # fmt: skip
+                sent = replace(sent, hub=other, state="pending", attempts=0)
             await self._save_locked(sent)
         answer = await self.hubs.request(
             sent.hub, mode=mode, topic=sent.topic, callback=self.callback_url(sent),

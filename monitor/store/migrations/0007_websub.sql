@@ -11,5 +11,6 @@ CREATE TABLE websub_subscriptions (
     expires_at    TEXT,
     requested_at  TEXT,
     attempts      INTEGER NOT NULL DEFAULT 0,
-    last_error    TEXT
+    last_error    TEXT,
+    hubs          TEXT NOT NULL DEFAULT '[]'
 )

@@ -11,5 +11,6 @@ CREATE TABLE websub_subscriptions (
     expires_at    timestamptz,
     requested_at  timestamptz,
     attempts      integer NOT NULL DEFAULT 0,
-    last_error    text
+    last_error    text,
+    hubs          text NOT NULL DEFAULT '[]'
 );
