@@ -63,6 +63,7 @@ class Hub:
     answer: int = 202  # what /hub answers subscription requests with
     also: list[str] = field(default_factory=list)  # paths of more hubs the Atom feeds name (they answer 202)
     hub_paths: list[str] = field(default_factory=list)  # which hub path each request went to
+    topics: dict[str, str] = field(default_factory=dict)  # a feed's self URL, when not the default
     verify_first: bool = False  # verify intent before answering the request (hubs may)
     lease: int = 86400  # hub.lease_seconds granted when verifying
     early: list[tuple[int, str]] = field(default_factory=list)  # verifications made before answering
@@ -123,7 +124,8 @@ async def start_hub() -> Hub:
 
     async def linked_feed(request: web.Request) -> web.Response:
         name = request.match_info["name"]
-        links = f'<{hub.hub_url}>; rel="hub", <https://publisher.test/{name}.rss>; rel="self"'
+        topic = hub.topics.get(name, f"https://publisher.test/{name}.rss")
+        links = f'<{hub.hub_url}>; rel="hub", <{topic}>; rel="self"'
         return web.Response(body=rss(name, hub.feeds[name]), content_type="application/rss+xml",
                             headers={"Link": links})  # fmt: skip
 

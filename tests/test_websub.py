@@ -348,3 +348,22 @@ async def test_a_feed_with_several_hubs_moves_on_from_one_that_keeps_refusing(tm
     async with running(settings_for(tmp_path, hub, wire).model_copy(update={"store": "w.db"})) as daemon:
         sub = daemon.websub.subscription(hub.url("/atom/a"))  # type: ignore[union-attr]
         assert sub is not None and sub.hubs == (hub.hub_url, hub.url("/hub2"))  # kept in the store
+
+
+async def test_a_new_topic_means_a_new_subscription_and_the_old_callback_is_gone(tmp_path, hub, wire, clock,
+                                                                                  running) -> None:  # fmt: skip
+    hub.feeds["b"] = [OLD]
+    async with running(settings_for(tmp_path, hub, wire, paths=("/linked/b",))) as daemon:
+        url = hub.url("/linked/b")
+        first = await subscribed(daemon, clock, hub)
+        hub.feeds["b"] = [SNOW, OLD]  # a changed body: parsed, and the Link header read again
+        await poll(daemon, clock)
+        assert len(hub.subscriptions()) == 1  # same hub, same topic: nothing to do
+        assert wait_of(daemon, url, clock) > 1800  # pushed: the heartbeat pace
+        hub.topics["b"] = "https://publisher.test/b-new.rss"
+        hub.feeds["b"] = [MORE, SNOW, OLD]
+        await poll(daemon, clock)
+        second = hub.subscriptions()[-1]
+        assert second.topic == "https://publisher.test/b-new.rss" and second.callback != first.callback
+        assert wait_of(daemon, url, clock) <= 0  # no longer pushed: polled at once
+        assert await hub.distribute(first, rss("b", [MORE]), content_type="application/rss+xml") == 410

@@ -103,7 +103,9 @@ class Subscriber:
             secret=secrets.token_urlsafe(32), state="pending", next_attempt=self.clock.now(), hubs=found.hubs,
         )  # fmt: skip
         log_event(log, "websub.discovered", feed=feed_url, hub=sub.hub, topic=sub.topic)
-        await self._save(sub)
+        await self._save(sub)  # a subscription elsewhere is dropped: its callback id now answers 410
+        if current is not None and lease.is_active(current, self.clock.now()):
+            await self._lapsed(feed_url)
 
     async def step(self, wanted: Collection[str]) -> None:
         """Subscribe, renew, retry and unsubscribe whatever is due; `wanted`: the feeds that want push."""
