@@ -134,3 +134,21 @@ def test_another_hub_is_tried_after_repeated_failures() -> None:
     assert next_hub(replace(failing, attempts=SWITCH_HUB_AFTER - 1)) is None
     assert next_hub(replace(failing, hubs=hubs[:1])) is None  # nowhere else to go
     assert next_hub(replace(failing, state="active")) is None  # a renewal keeps its hub while the lease holds
+
+
+# --- settings ---------------------------------------------------------------------------------------------
+
+
+def test_websub_settings_are_validated() -> None:
+    from pydantic import ValidationError
+
+    from monitor.settings import FeedConfig, ServerConfig
+
+    assert ServerConfig(public_url="https://wiremon.example.org/base/").public_url == "https://wiremon.example.org/base"
+    for bad in ("wiremon.example.org", "ftp://x.test", "https://x.test/?a=1", "https://x.test/#top"):
+        with pytest.raises(ValidationError, match=r"public_url|http"):
+            ServerConfig(public_url=bad)
+    feed = FeedConfig(url=FEED, websub_heartbeat="2h")  # type: ignore[arg-type]
+    assert feed.websub and feed.websub_heartbeat == 7200
+    with pytest.raises(ValidationError):
+        FeedConfig(url=FEED, websub_heartbeat="soon")  # type: ignore[arg-type]
