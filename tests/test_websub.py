@@ -367,3 +367,15 @@ async def test_a_new_topic_means_a_new_subscription_and_the_old_callback_is_gone
         assert second.topic == "https://publisher.test/b-new.rss" and second.callback != first.callback
         assert wait_of(daemon, url, clock) <= 0  # no longer pushed: polled at once
         assert await hub.distribute(first, rss("b", [MORE]), content_type="application/rss+xml") == 410
+
+
+async def test_a_hub_revoking_an_active_subscription_brings_polling_back(tmp_path, hub, wire, clock, running) -> None:
+    hub.feeds["a"] = [OLD]
+    url = hub.url("/atom/a")
+    async with running(settings_for(tmp_path, hub, wire)) as daemon:
+        request = await subscribed(daemon, clock, hub)
+        await poll(daemon, clock)
+        assert wait_of(daemon, url, clock) > 1800
+        assert await hub.deny(request, "publisher left") == 200
+        assert not daemon.websub.active(url)  # type: ignore[union-attr]
+        assert wait_of(daemon, url, clock) <= 0
