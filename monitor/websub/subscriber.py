@@ -161,14 +161,15 @@ class Subscriber:
             await self._unsubscribe_sent(sent, answer.accepted, answer.reason)
             return
         async with self._lock:
-            if self._subs.get(feed_url) is not sent:
+            current = self._still_outstanding(sent)
+            if current is None:
                 return  # verified or denied while we waited for the answer: that outcome stands
-            attempts = sent.attempts + 1
+            attempts = current.attempts + 1
             if answer.accepted:
-                new = replace(sent, attempts=attempts, next_attempt=lease.after_accepted(now, attempts))
+                new = replace(current, attempts=attempts, next_attempt=lease.after_accepted(now, attempts))
             else:
-                state = sent.state if sent.state in ("active", "expired") else "failed"
-                new = replace(sent, state=state, attempts=attempts, requested_at=None, last_error=answer.reason,
+                state = current.state if current.state in ("active", "expired") else "failed"
+                new = replace(current, state=state, attempts=attempts, requested_at=None, last_error=answer.reason,
                               next_attempt=lease.after_failure(now, attempts))  # fmt: skip
             await self._save_locked(new)
         if answer.accepted:
@@ -182,13 +183,24 @@ class Subscriber:
         log_event(log, "websub.unsubscribe", feed=sent.feed_url, hub=sent.hub, accepted=accepted,
                   reason=None if accepted else reason)  # fmt: skip
         async with self._lock:
-            if self._subs.get(sent.feed_url) is not sent:
+            current = self._still_outstanding(sent)
+            if current is None:
                 return
             if not accepted:  # best effort: the lease will run out at the hub anyway
                 await self._delete_locked(sent.feed_url)
                 return
             wait = self.clock.now() + timedelta(seconds=lease.UNSUBSCRIBE_WAIT)
-            await self._save_locked(replace(sent, next_attempt=wait))
+            await self._save_locked(replace(current, next_attempt=wait))
+
+    def _still_outstanding(self, sent: Subscription) -> Subscription | None:
+        """The subscription as it is now, if the request `sent` is still the one awaiting verification
+        (a poll may have updated its list of hubs meanwhile; a verification or denial ends the request)."""
+        current = self._subs.get(sent.feed_url)
+        if current is None or (current.callback_id, current.hub, current.state, current.requested_at) != (
+            sent.callback_id, sent.hub, sent.state, sent.requested_at,
+        ):  # fmt: skip
+            return None
+        return current
 
     async def _forget(self, feed_url: str) -> None:
         async with self._lock:
