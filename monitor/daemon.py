@@ -266,7 +266,7 @@ class Daemon:
         state = self.states[feed.url]
         host = urlsplit(state.fetch_url or feed.url).hostname or ""
         per_host = self._hosts.setdefault(host, asyncio.Semaphore(self.settings.per_host))
-        pushed = self.websub is not None and self.websub.active(feed.url)
+        pushed = feed.websub and self.websub is not None and self.websub.active(feed.url)
         paced = feed.model_copy(update={"interval": poll_interval(feed.interval, feed.websub_heartbeat, pushed)})
         async with per_host, self._polls, self._feed_lock(feed.url):  # host first: no global slot held waiting
             started = time.perf_counter()

@@ -379,3 +379,23 @@ async def test_a_hub_revoking_an_active_subscription_brings_polling_back(tmp_pat
         assert await hub.deny(request, "publisher left") == 200
         assert not daemon.websub.active(url)  # type: ignore[union-attr]
         assert wait_of(daemon, url, clock) <= 0
+
+
+async def test_opting_out_unsubscribes_and_a_failed_unsubscribe_is_forgotten(tmp_path, hub, wire, clock,
+                                                                              running) -> None:  # fmt: skip
+    hub.feeds["a"] = [OLD]
+    settings = settings_for(tmp_path, hub, wire)
+    async with running(settings) as daemon:
+        await subscribed(daemon, clock, hub)
+        await poll(daemon, clock)
+        assert wait_of(daemon, hub.url("/atom/a"), clock) > 1800  # pushed: the heartbeat
+    opted_out = settings.model_copy(update={"feeds": [f.model_copy(update={"websub": False}) for f in settings.feeds]})
+    hub.answer = 500
+    async with running(opted_out) as daemon:
+        clock.advance(120)
+        await daemon.websub_due()
+        assert hub.requests[-1].mode == "unsubscribe"
+        assert wait_of(daemon, hub.url("/atom/a"), clock) <= 0  # no longer pushed: due at once
+        await poll(daemon, clock)
+        assert await daemon.store.subscriptions() == []  # best effort: the lease ends at the hub anyway
+        assert wait_of(daemon, hub.url("/atom/a"), clock) <= 60 * 1.1  # polled normally

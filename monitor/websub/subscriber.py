@@ -123,6 +123,8 @@ class Subscriber:
                 await self._request(sub.feed_url, "subscribe")
             case Step.UNSUBSCRIBE:
                 await self._request(sub.feed_url, "unsubscribe")
+                if lease.is_active(sub, self.clock.now()):
+                    await self._lapsed(sub.feed_url)  # an opted-out feed goes back to its own pace now
             case Step.FORGET:
                 await self._forget(sub.feed_url)
 
