@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from xml.sax.saxutils import escape, quoteattr
 
@@ -21,7 +22,9 @@ from monitor.websub import sign
 from tests.wire import Item, rss
 
 
-def atom(title: str, items: list[Item], *, hub: str | None, self_url: str | None, more_hubs: list[str] = ()) -> bytes:
+def atom(
+    title: str, items: list[Item], *, hub: str | None, self_url: str | None, more_hubs: Sequence[str] = ()
+) -> bytes:
     parts = ["<?xml version='1.0' encoding='utf-8'?>\n<feed xmlns='http://www.w3.org/2005/Atom'>"]
     parts.append(f"<title>{escape(title)}</title><id>urn:test:{escape(title)}</id><updated>2024-11-19T00:00:00Z</updated>")
     for url in [hub, *more_hubs] if hub else []:
