@@ -38,6 +38,8 @@ from monitor.server.run import RunningServer, start_server
 from monitor.settings import FeedConfig, Settings
 from monitor.status import DaemonStatus
 from monitor.store import FeedState, Store, open_store
+from monitor.websub import HubClient, Subscriber
+from monitor.websub.lease import poll_interval
 from monitor.worker import ParsePool, default_workers
 
 log = logging.getLogger("wiremon.daemon")
@@ -88,6 +90,8 @@ class Daemon:
         self.last_tick: datetime | None = None
         self.ticked = asyncio.Event()  # set on every scheduler tick (for waiters)
         self.server: RunningServer | None = None
+        self.websub: Subscriber | None = None
+        self._feed_locks: dict[str, asyncio.Lock] = {}  # a poll and a pushed body of one feed take turns
 
     # --- lifecycle -------------------------------------------------------------------------------------
 
@@ -119,8 +123,11 @@ class Daemon:
         lag = LoopLagMonitor(self.metrics)
         lag.start()
         stack.push_async_callback(lag.stop)
+        self.websub = await self._subscriber()
+        stack.push_async_callback(self.websub.close)  # after the server stops: pushes in progress finish
         if address := self.settings.server.address:
-            app = build_app(DaemonStatus(self), token=self.settings.server.token, clock=self.clock)
+            app = build_app(DaemonStatus(self), token=self.settings.server.token, clock=self.clock,
+                            websub=self.websub if self.websub.unavailable is None else None)  # fmt: skip
             self.server = await start_server(app, *address)
             stack.push_async_callback(self.server.close)
         log_event(log, "daemon.started", feeds=len(self.settings.feeds), watchlists=len(self.matcher.watchlists),
@@ -149,6 +156,22 @@ class Daemon:
                 await self.store.save_feed_state(state)
             states[feed.url] = state
         self.states = states
+
+    async def _subscriber(self) -> Subscriber:
+        """WebSub needs a callback hubs can reach: the status server, and its public URL."""
+        server = self.settings.server
+        unavailable = None
+        if server.address is None:
+            unavailable = "the status server is off (server.listen), so no hub can call back"
+        elif server.public_url is None:
+            unavailable = "server.public_url is not set, so hubs cannot be told where to call back"
+        assert self._session is not None
+        subscriber = Subscriber(
+            store=self.store, hubs=HubClient(self._session), clock=self.clock, callback_base=server.public_url,
+            process=self._pushed, lapsed=self._push_lapsed, unavailable=unavailable,
+        )  # fmt: skip
+        await subscriber.load()
+        return subscriber
 
     async def _clusterer(self) -> Clusterer:
         """The near-duplicate index, rebuilt from the stories the store saw within the window."""
@@ -255,10 +278,12 @@ class Daemon:
         state = self.states[feed.url]
         host = urlsplit(state.fetch_url or feed.url).hostname or ""
         per_host = self._hosts.setdefault(host, asyncio.Semaphore(self.settings.per_host))
-        async with per_host, self._polls:  # host first: a feed waiting on its host holds no global slot
+        pushed = feed.websub and self.websub is not None and self.websub.active(feed.url)
+        paced = feed.model_copy(update={"interval": poll_interval(feed.interval, feed.websub_heartbeat, pushed)})
+        async with per_host, self._polls, self._feed_lock(feed.url):  # host first: no global slot held waiting
             started = time.perf_counter()
             try:
-                state, report = await self._pipeline.refresh(feed, self.states[feed.url])
+                state, report = await self._pipeline.refresh(paced, self.states[feed.url])
             except Exception as exc:  # a bug: logged with its traceback, the feed backs off, siblings go on
                 log.exception("feed.bug", extra={"wiremon_fields": {"feed": feed.url}})
                 errors = self.states[feed.url].consecutive_errors + 1
@@ -274,7 +299,41 @@ class Daemon:
             self.states[feed.url] = state
             self.metrics.poll(report.status, time.perf_counter() - started)
             self.metrics.stories(report.new_stories)
-            return report
+        if feed.websub and self.websub is not None and report.discovery.pushable:
+            await self.websub.discovered(feed.url, report.discovery)
+        return report
+
+    def _feed_lock(self, url: str) -> asyncio.Lock:
+        return self._feed_locks.setdefault(url, asyncio.Lock())
+
+    # --- push (WebSub) ---------------------------------------------------------------------------------
+
+    async def websub_due(self) -> None:
+        """Subscribe, renew and unsubscribe what is due (on every tick, after the polls)."""
+        if self.websub is not None:
+            wanted = {f.url for f in self.settings.feeds if f.websub and not self.states[f.url].gone}
+            await self.websub.step(wanted)
+
+    async def _pushed(self, feed_url: str, body: bytes, content_type: str | None) -> None:
+        """A verified body a hub pushed: through the same pipeline as a polled one, then on to delivery."""
+        assert self._pipeline is not None, "the daemon is not started"
+        feed = next((f for f in self.settings.feeds if f.url == feed_url), None)
+        if feed is None or feed_url not in self.states:
+            return  # removed from the config since: its subscription is being dropped
+        async with self._feed_lock(feed_url):
+            state, report = await self._pipeline.pushed(feed, self.states[feed_url], body, content_type)
+            self.states[feed_url] = state
+        self.metrics.stories(report.new_stories)
+        if report.alerts and self._deliverer:
+            self._deliverer.wake()
+
+    async def _push_lapsed(self, feed_url: str) -> None:
+        """Push stopped: the heartbeat schedule gives way to the feed's own at once (and catches up now)."""
+        async with self._feed_lock(feed_url):
+            state = self.states.get(feed_url)
+            if state is not None and state.next_poll > self.clock.now():
+                self.states[feed_url] = replace(state, next_poll=self.clock.now())
+                await self.store.save_feed_state(self.states[feed_url])
 
     async def deliver_due(self) -> int:
         assert self._deliverer is not None, "the daemon is not started"
@@ -302,10 +361,15 @@ class Daemon:
                 task.cancel()
             await asyncio.gather(*late, return_exceptions=True)
 
+    async def _tick_work(self) -> list[PollReport]:
+        reports = await self.poll_due()
+        await self.websub_due()
+        return reports
+
     async def _tick(self) -> None:
         self.last_tick = self.clock.now()
         self.ticked.set()
-        self._ticking = asyncio.create_task(self.poll_due(), name="wiremon-poll")
+        self._ticking = asyncio.create_task(self._tick_work(), name="wiremon-poll")
         try:
             await asyncio.shield(self._ticking)
         finally:

@@ -36,6 +36,8 @@ class ParsedFeed:
     entries: tuple[RawEntry, ...]
     bozo: str | None = None  # the parser's complaint, if it recovered from malformed input
     ttl: float | None = None  # seconds: the feed's own <ttl> (RSS 2.0), a hint not to poll sooner
+    hubs: tuple[str, ...] = ()  # WebSub hubs the document names (rel="hub"), as written
+    self_url: str | None = None  # the document's rel="self" URL (the WebSub topic), as written
 
 
 @dataclass(frozen=True, slots=True)

@@ -26,7 +26,8 @@ from monitor.model import Alert, Story
 from monitor.outbox import build_alerts
 from monitor.settings import FeedConfig
 from monitor.store import FeedState, SeenStory, Store
-from monitor.worker import ParsePool, read_feed
+from monitor.websub.discover import NOTHING, Discovery, discover
+from monitor.worker import FeedStories, ParsePool, read_feed
 
 log = logging.getLogger("wiremon.pipeline")
 
@@ -40,6 +41,7 @@ class PollReport:
     new_stories: int = 0
     alerts: int = 0
     reason: str | None = None
+    discovery: Discovery = NOTHING  # WebSub hubs and topic the response named (monitor/websub/)
 
 
 def _pace(feed: FeedConfig, max_age: float | None) -> float | None:
@@ -142,27 +144,53 @@ class Pipeline:
         if ok.fetch_url != state.fetch_url:
             log_event(log, "feed.moved", logging.WARNING, feed=feed.url, now_at=ok.fetch_url,
                       note="permanent redirect adopted; update the config's url")  # fmt: skip
+        base = ok.fetch_url or feed.url
         if state.primed and fetched.body_hash == state.body_hash:
-            return await self._saved(ok, PollReport(feed.url, "unchanged"))
-        read = partial(read_feed, fetched.body, feed_url=feed.url, source=feed.name,
-                       content_type=fetched.content_type, now=now)  # fmt: skip
+            found = discover(fetched.links, (), None, base=base)  # the Link header alone; the body is known
+            return await self._saved(ok, PollReport(feed.url, "unchanged", discovery=found))
         try:
-            parsed = await self.parse_pool.run(read)
+            parsed = await self._parse(feed, fetched.body, fetched.content_type, now)
         except FeedError as exc:
             self.metrics.parse_error()
             return await self._failed(state, feed, str(exc), now)
         if parsed.ttl and feed.server_pace:
             paced = schedule.after_success(feed.url, feed.interval, now, max(parsed.ttl, fetched.max_age or 0))
             ok = replace(ok, next_poll=max(ok.next_poll, paced))
+        ok = replace(ok, body_hash=fetched.body_hash)
+        ok, report = await self._record(feed, state, ok, parsed, now, "feed.fetched")
+        return ok, replace(report, discovery=discover(fetched.links, parsed.hubs, parsed.self_url, base=base))
+
+    async def pushed(
+        self, feed: FeedConfig, state: FeedState, body: bytes, content_type: str | None
+    ) -> tuple[FeedState, PollReport]:
+        """A body a WebSub hub pushed: parsed, detected and recorded exactly as a polled one, the feed's
+        schedule and validators untouched. An unreadable body is logged; it does not count against the feed."""
+        now = self.clock.now()
+        try:
+            parsed = await self._parse(feed, body, content_type, now)
+        except FeedError as exc:
+            self.metrics.parse_error()
+            log_event(log, "websub.unreadable", logging.WARNING, feed=feed.url, reason=str(exc))
+            return state, PollReport(feed.url, "failed", reason=str(exc))
+        return await self._record(feed, state, state, parsed, now, "feed.pushed")
+
+    async def _parse(self, feed: FeedConfig, body: bytes, content_type: str | None, now: datetime) -> FeedStories:
+        read = partial(read_feed, body, feed_url=feed.url, source=feed.name, content_type=content_type, now=now)
+        return await self.parse_pool.run(read)
+
+    async def _record(
+        self, feed: FeedConfig, state: FeedState, ok: FeedState, parsed: FeedStories, now: datetime, event: str
+    ) -> tuple[FeedState, PollReport]:
+        """Detect what is new in a parsed body and record it with the feed's new state `ok`, in one step."""
         stories = list(parsed.stories)
         async with self._detecting:
             known = await self.store.known_items(feed.url, [s.id for s in stories])
             fresh = [s for s in stories if s.id not in known]
             alerting = state.primed or feed.alert_on_first_poll
             seen, alerts = await self._detect(fresh, now, alerting)
-            ok = replace(ok, body_hash=fetched.body_hash, primed=True, items_seen=state.items_seen + len(fresh))
+            ok = replace(ok, primed=True, items_seen=state.items_seen + len(fresh))
             queued = await self.store.record_poll(ok, seen, alerts)
-        log_event(log, "feed.fetched", feed=feed.url, entries=len(stories), new=len(fresh), alerts=queued,
+        log_event(log, event, feed=feed.url, entries=len(stories), new=len(fresh), alerts=queued,
                   recorded_only=not alerting)  # fmt: skip
         return ok, PollReport(feed.url, "ok", new_stories=len(fresh), alerts=queued)
 

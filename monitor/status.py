@@ -29,7 +29,10 @@ class DaemonStatus:
 
     async def feeds(self) -> list[FeedRow]:
         d = self._daemon
-        return [feed_row(feed, d.states.get(feed.url)) for feed in d.settings.feeds]
+        rows = [feed_row(feed, d.states.get(feed.url)) for feed in d.settings.feeds]
+        for row in rows:
+            row["push"] = d.websub.describe(row["url"]) if d.websub else None
+        return rows
 
     async def alerts(self, limit: int) -> list[AlertRow]:
         return await alert_rows(self._daemon.store, limit)

@@ -28,6 +28,8 @@ class FeedStories:
     stories: tuple[Story, ...]  # one per item id, oldest first
     ttl: float | None  # the feed's <ttl>, seconds
     bozo: str | None  # what the parser recovered from, if anything
+    hubs: tuple[str, ...] = ()  # WebSub hubs the document names
+    self_url: str | None = None  # its rel="self" URL
 
 
 def read_feed(body: bytes, *, feed_url: str, source: str, content_type: str | None, now: datetime) -> FeedStories:
@@ -38,7 +40,7 @@ def read_feed(body: bytes, *, feed_url: str, source: str, content_type: str | No
         story = normalize_entry(entry, feed_url=feed_url, source=source, now=now)
         by_id.setdefault(story.id, story)
     stories = sorted(by_id.values(), key=lambda s: s.published)
-    return FeedStories(tuple(stories), parsed.ttl, parsed.bozo)
+    return FeedStories(tuple(stories), parsed.ttl, parsed.bozo, parsed.hubs, parsed.self_url)
 
 
 class ParsePool:

@@ -549,3 +549,41 @@ async def test_instances_saving_one_thread_at_once_agree_on_it(pg_location: str)
         assert await one.thread("c1", "d") == kept[0]
     finally:
         await asyncio.gather(one.close(), two.close())
+
+
+# --- WebSub subscriptions ---------------------------------------------------------------------------------
+
+
+async def test_subscriptions_round_trip_and_are_replaced_per_feed(location: str) -> None:
+    from monitor.store import Subscription
+
+    first = Subscription(
+        feed_url=FEED, topic="https://wire.test/self", hub="https://hub.test/", callback_id="cb-1", secret="s-1",
+        state="pending", next_attempt=T0, requested_at=T0,
+    )  # fmt: skip
+    other = Subscription(
+        feed_url=OTHER_FEED, topic=OTHER_FEED, hub="https://hub.test/", callback_id="cb-2", secret="s-2",
+        state="failed", next_attempt=T0 + timedelta(minutes=1), attempts=1, last_error="HTTP 503",
+    )  # fmt: skip
+    store = open_store(location)
+    await store.open()
+    try:
+        assert await store.subscriptions() == []
+        await store.save_subscription(first)
+        await store.save_subscription(other)
+        active = Subscription(
+            feed_url=FEED, topic=first.topic, hub=first.hub, callback_id="cb-1", secret="s-1", state="active",
+            next_attempt=T0 + timedelta(days=8), lease_seconds=864000, expires_at=T0 + timedelta(days=10),
+            hubs=("https://hub.test/", "https://hub2.test/"),
+        )  # fmt: skip
+        await store.save_subscription(active)
+    finally:
+        await store.close()
+    store = open_store(location)  # a restart reads them back
+    await store.open()
+    try:
+        assert await store.subscriptions() == [other, active]  # by feed URL
+        await store.delete_subscription(OTHER_FEED)
+        assert await store.subscriptions() == [active]
+    finally:
+        await store.close()

@@ -72,6 +72,7 @@ class Head:
     headers: Mapping[str, str]
     sent: Validators
     now: datetime
+    links: tuple[str, ...] = ()  # every Link header value (a Mapping keeps only one of repeated headers)
 
     @property
     def validators(self) -> Validators:
@@ -123,6 +124,7 @@ def fetched(head: Head, body: bytes, *, final_url: str, hops: tuple[int, ...]) -
         max_age=head.max_age,
         permanent_redirect=final_url if permanent else None,
         body_hash=hashlib.sha256(body).hexdigest(),
+        links=head.links,
     )
 
 

@@ -101,7 +101,8 @@ class Fetcher:
         self, response: aiohttp.ClientResponse, url: str, sent: Validators, hops: tuple[int, ...]
     ) -> FetchOutcome:
         headers: CIMultiDictProxy[str] = response.headers
-        head = Head(response.status, response.reason or "", headers, sent, self._clock.now())
+        head = Head(response.status, response.reason or "", headers, sent, self._clock.now(),
+                    links=tuple(headers.getall("Link", ())))  # fmt: skip
         if disposition(response.status) is not Disposition.BODY:
             return head_outcome(head, final_url=url, hops=hops)
         body = await self._read_capped(response)

@@ -35,6 +35,7 @@ class Fetched:
     max_age: float | None  # Cache-Control max-age, seconds
     permanent_redirect: str | None  # where the feed now lives, when every hop was 301/308
     body_hash: str  # sha256 hex of body: lets the caller skip parsing an unchanged feed
+    links: tuple[str, ...] = ()  # the response's Link header values, as sent (WebSub discovery reads them)
 
 
 @dataclass(frozen=True, slots=True)

@@ -34,7 +34,22 @@ def parse_json_feed(body: bytes, *, url: str) -> ParsedFeed:
         title=text_or_none(document.get("title")),
         link=home,
         entries=tuple(_entry(item, base, feed_author) for item in items if isinstance(item, dict)),
+        hubs=_hubs(document.get("hubs")),
+        self_url=text_or_none(document.get("feed_url")),
     )
+
+
+def _hubs(value: object) -> tuple[str, ...]:
+    """`hubs`: objects with a `type` and a `url`; only WebSub (or its predecessor PubSubHubbub) is used."""
+    if not isinstance(value, list):
+        return ()
+    found = []
+    for hub in value:
+        kind = hub.get("type") if isinstance(hub, dict) else None
+        url = text_or_none(hub.get("url")) if isinstance(hub, dict) else None
+        if url and isinstance(kind, str) and kind.lower().replace(" ", "") in {"websub", "pubsubhubbub"}:
+            found.append(url.strip())
+    return tuple(found)
 
 
 def _entry(item: dict[str, Any], base: str, feed_author: str | None) -> RawEntry:

@@ -46,7 +46,18 @@ def parse_xml_feed(body: bytes, *, url: str, content_type: str | None) -> Parsed
         entries=entries,
         bozo=complaint,
         ttl=_ttl(feed.get("ttl")),
+        hubs=tuple(_links(feed, "hub")),
+        self_url=next(iter(_links(feed, "self")), None),
     )
+
+
+def _links(feed: Any, rel: str) -> list[str]:
+    """The feed-level links with this rel: Atom <link>, and <atom:link> inside RSS."""
+    links = feed.get("links")
+    if not isinstance(links, list):
+        return []
+    found = (link.get("href") for link in links if isinstance(link, dict) and link.get("rel") == rel)
+    return [href.strip() for href in found if isinstance(href, str) and href.strip()]
 
 
 MAX_TTL = 7 * 24 * 3600.0  # a <ttl> beyond a week is a typo, not a wish

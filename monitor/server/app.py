@@ -19,6 +19,7 @@ from monitor.server.auth import token_guard
 from monitor.server.destinations import DestinationRow
 from monitor.server.page import PageData, render_page
 from monitor.server.source import StatusSource
+from monitor.server.websub import PushEndpoint, add_websub_routes
 
 SOURCE: web.AppKey[StatusSource] = web.AppKey("source")
 CLOCK: web.AppKey[Clock] = web.AppKey("clock")
@@ -114,8 +115,11 @@ async def _secure(request: web.Request, response: web.StreamResponse) -> None:
     response.headers.update(SECURITY_HEADERS)
 
 
-def build_app(source: StatusSource, *, token: str | None, clock: Clock | None = None) -> web.Application:
-    """The status app over `source`. With a `token`, every path but /healthz needs it (see auth.py)."""
+def build_app(
+    source: StatusSource, *, token: str | None, clock: Clock | None = None, websub: PushEndpoint | None = None
+) -> web.Application:
+    """The status app over `source`. With a `token`, every path but /healthz and the WebSub callback needs it
+    (see auth.py). With `websub`, /websub/<id> is the callback WebSub hubs call (see websub.py)."""
     app = web.Application(middlewares=[token_guard(token)] if token else [])
     app[SOURCE] = source
     app[CLOCK] = clock or SystemClock()
@@ -129,4 +133,6 @@ def build_app(source: StatusSource, *, token: str | None, clock: Clock | None = 
     app.router.add_get("/api/config", api_config)
     app.router.add_get("/api/destinations", api_destinations)
     app.router.add_get("/", page)
+    if websub is not None:
+        add_websub_routes(app, websub)
     return app

@@ -177,8 +177,9 @@ def _feed(f: FeedRow, now: datetime) -> str:
     moved = f["fetched_from"] != f["url"]
     where = f"now at {f['fetched_from']}" if moved else f["url"]
     error = f'<span class="error">{_e(f["last_error"])}</span>' if f["last_error"] else ""
+    push = f'<br><span class="small">push: {_e(push_state)}</span>' if (push_state := f.get("push")) else ""
     return (
-        f'<tr><td><strong>{_e(f["name"])}</strong><br><span class="small">{_e(where)}</span></td>'
+        f'<tr><td><strong>{_e(f["name"])}</strong><br><span class="small">{_e(where)}</span>{push}</td>'
         f"<td>{_feed_badge(f['status'])}</td><td>{_when(f['last_success'], now)}</td>"
         f"<td>{_when(f['next_poll'], now, 'not scheduled')}</td>"
         f'<td class="num">{f["items_seen"]}</td><td>{error}</td></tr>'

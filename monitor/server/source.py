@@ -6,7 +6,7 @@ Rows are plain dicts (JSON as they are, datetimes aside), typed so both sides ag
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Protocol, TypedDict
+from typing import NotRequired, Protocol, TypedDict
 
 from monitor.metrics import Metrics
 
@@ -23,6 +23,7 @@ class FeedRow(TypedDict):
     consecutive_errors: int
     next_poll: datetime | None
     items_seen: int
+    push: NotRequired[str | None]  # the running daemon's WebSub subscription, if any (monitor/websub/)
 
 
 class DeliveryRow(TypedDict):

@@ -51,6 +51,8 @@ class FeedConfig(_Model):
     interval: Duration = 300.0
     alert_on_first_poll: bool = False  # false: the first poll records what is there without alerting
     server_pace: bool = True  # never poll sooner than the server's Cache-Control max-age or the feed's <ttl>
+    websub: bool = True  # subscribe at the feed's WebSub hub when it names one (needs server.public_url)
+    websub_heartbeat: Duration = 3600.0  # poll interval while pushes arrive (never below `interval`)
 
     @field_validator("url")
     @classmethod
@@ -245,6 +247,17 @@ class DedupSettings(_Model):
 class ServerConfig(_Model):
     listen: str = "127.0.0.1:8787"  # host:port of the status server, or "off"
     token: str | None = None  # when set, every endpoint but /healthz needs "Authorization: Bearer <token>"
+    public_url: str | None = None  # how hubs reach this server (WebSub callbacks), e.g. https://wiremon.example.org
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        parts = urlsplit(_http_url(value))
+        if parts.query or parts.fragment:
+            raise ValueError(f"public_url is a base URL without ?query or #fragment, got {value!r}")
+        return value.rstrip("/")
 
     @field_validator("listen")
     @classmethod

@@ -4,7 +4,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from monitor.store.base import DisabledDestination, FeedState, OutboxRow, SeenStory, Store, Thread
+from monitor.store.base import DisabledDestination, FeedState, OutboxRow, SeenStory, Store, Subscription, Thread
 from monitor.store.postgres import SCHEMES, PostgresStore
 from monitor.store.sqlite import SQLiteStore
 
@@ -28,6 +28,6 @@ async def opened_store(location: str | Path) -> AsyncIterator[Store]:
 
 
 __all__ = [
-    "DisabledDestination", "FeedState", "OutboxRow", "SQLiteStore", "SeenStory", "Store", "Thread", "open_store",
-    "opened_store",
+    "DisabledDestination", "FeedState", "OutboxRow", "SQLiteStore", "SeenStory", "Store", "Subscription", "Thread",
+    "open_store", "opened_store",
 ]

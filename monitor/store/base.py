@@ -42,6 +42,25 @@ class FeedState:
 
 
 @dataclass(frozen=True, slots=True)
+class Subscription:
+    """A WebSub subscription of one feed at one hub (monitor/websub/), kept across restarts."""
+
+    feed_url: str  # the configured feed it pushes
+    topic: str  # the feed's self URL, as subscribed
+    hub: str
+    callback_id: str  # the opaque last part of the callback URL, /websub/<callback_id>
+    secret: str  # hub.secret: content must be signed with it
+    state: str  # pending | active | expired | denied | failed | unsubscribing
+    next_attempt: datetime  # when the subscriber acts next: subscribe, renew, retry, or give up waiting
+    lease_seconds: int | None = None  # as the hub granted it
+    expires_at: datetime | None = None  # the end of the lease of an active subscription
+    requested_at: datetime | None = None  # a request the hub has still to verify was sent then
+    attempts: int = 0  # requests in a row that did not end in a verified subscription
+    last_error: str | None = None
+    hubs: tuple[str, ...] = ()  # every hub the feed names, `hub` among them: the others are tried if it fails
+
+
+@dataclass(frozen=True, slots=True)
 class SeenStory:
     """A story recorded as seen, with its cluster and the watchlists it matched."""
 
@@ -152,6 +171,18 @@ class Store(Protocol):
     async def watchlist_hits(self, since: datetime) -> dict[str, int]:
         """watchlist name → how many stories seen since `since` matched it."""
         ...
+
+    # --- WebSub subscriptions ----------------------------------------------------------------------------
+
+    async def subscriptions(self) -> list[Subscription]:
+        """Every stored WebSub subscription, by feed URL."""
+        ...
+
+    async def save_subscription(self, subscription: Subscription) -> None:
+        """Insert or replace the feed's subscription (one per feed)."""
+        ...
+
+    async def delete_subscription(self, feed_url: str) -> None: ...
 
     # --- delivery: disabled destinations, operator notices, held alerts ----------------------------------
 

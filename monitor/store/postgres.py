@@ -20,7 +20,7 @@ import asyncpg  # type: ignore[import-untyped]
 
 from monitor.errors import StoreError
 from monitor.model import Alert, Story
-from monitor.store.base import AlertRecord, DisabledDestination, FeedState, OutboxRow, SeenStory, Thread
+from monitor.store.base import AlertRecord, DisabledDestination, FeedState, OutboxRow, SeenStory, Subscription, Thread
 from monitor.store.codec import alert_from_json, alert_to_json
 from monitor.store.sqlite import STORED_CONTENT
 
@@ -147,6 +147,14 @@ FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[]) W
 ORDER BY a.n
 ON CONFLICT (alert_id) DO NOTHING
 RETURNING alert_id"""
+_SUBSCRIPTION_FIELDS = tuple(f.name for f in fields(Subscription))
+_SELECT_SUBSCRIPTIONS = f"SELECT {', '.join(_SUBSCRIPTION_FIELDS)} FROM websub_subscriptions ORDER BY feed_url"
+_UPSERT_SUBSCRIPTION = (
+    f"INSERT INTO websub_subscriptions ({', '.join(_SUBSCRIPTION_FIELDS)})"
+    f" VALUES ({', '.join(f'${n}' for n in range(1, len(_SUBSCRIPTION_FIELDS) + 1))})"
+    " ON CONFLICT (feed_url) DO UPDATE SET "
+    + ", ".join(f"{c} = EXCLUDED.{c}" for c in _SUBSCRIPTION_FIELDS if c != "feed_url")
+)
 _OUTBOX_ROW = "SELECT payload, status, attempts, next_attempt, last_error, seq FROM outbox"
 
 
@@ -448,6 +456,23 @@ class PostgresStore:
                 since,
             )
         return {r[0]: r[1] for r in rows}
+
+    # --- WebSub subscriptions ----------------------------------------------------------------------------
+
+    async def subscriptions(self) -> list[Subscription]:
+        async with self._connection() as conn:
+            rows = await conn.fetch(_SELECT_SUBSCRIPTIONS)
+        return [Subscription(**{**dict(r), "hubs": tuple(json.loads(r["hubs"]))}) for r in rows]
+
+    async def save_subscription(self, subscription: Subscription) -> None:
+        values = [getattr(subscription, name) for name in _SUBSCRIPTION_FIELDS]
+        values[_SUBSCRIPTION_FIELDS.index("hubs")] = json.dumps(list(subscription.hubs))
+        async with self._connection() as conn:
+            await conn.execute(_UPSERT_SUBSCRIPTION, *(_text(v) if isinstance(v, str) else v for v in values))
+
+    async def delete_subscription(self, feed_url: str) -> None:
+        async with self._connection() as conn:
+            await conn.execute("DELETE FROM websub_subscriptions WHERE feed_url = $1", _text(feed_url))
 
     # --- delivery: disabled destinations, operator notices, held alerts ----------------------------------
 

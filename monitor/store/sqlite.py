@@ -11,11 +11,11 @@ from contextlib import contextmanager
 from datetime import datetime
 from importlib import resources
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from monitor.errors import StoreError
 from monitor.model import Alert, Story
-from monitor.store.base import AlertRecord, DisabledDestination, FeedState, OutboxRow, SeenStory, Thread
+from monitor.store.base import AlertRecord, DisabledDestination, FeedState, OutboxRow, SeenStory, Subscription, Thread
 from monitor.store.codec import alert_from_json, alert_to_json, from_iso, iso
 
 T = TypeVar("T")
@@ -45,6 +45,24 @@ def _transaction(db: sqlite3.Connection) -> Iterator[None]:
 
 def _opt(text: str | None) -> datetime | None:
     return from_iso(text) if text else None
+
+
+def _opt_iso(when: datetime | None) -> str | None:
+    return iso(when) if when else None
+
+
+def _subscription(r: tuple[Any, ...]) -> Subscription:
+    return Subscription(
+        feed_url=r[0], topic=r[1], hub=r[2], callback_id=r[3], secret=r[4], state=r[5], next_attempt=from_iso(r[6]),
+        lease_seconds=r[7], expires_at=_opt(r[8]), requested_at=_opt(r[9]), attempts=r[10], last_error=r[11],
+        hubs=tuple(json.loads(r[12])),
+    )  # fmt: skip
+
+
+_SUBSCRIPTION_COLUMNS = (
+    "feed_url, topic, hub, callback_id, secret, state, next_attempt, lease_seconds, expires_at, requested_at,"
+    " attempts, last_error, hubs"
+)
 
 
 class SQLiteStore:
@@ -449,6 +467,32 @@ class SQLiteStore:
             return {str(name): count for name, count in rows}
 
         return await self._run(read)
+
+    # --- WebSub subscriptions ----------------------------------------------------------------------------
+
+    async def subscriptions(self) -> list[Subscription]:
+        def read(db: sqlite3.Connection) -> list[Subscription]:
+            rows = db.execute(f"SELECT {_SUBSCRIPTION_COLUMNS} FROM websub_subscriptions ORDER BY feed_url")
+            return [_subscription(r) for r in rows]
+
+        return await self._run(read)
+
+    async def save_subscription(self, subscription: Subscription) -> None:
+        s = subscription
+        values = (
+            s.feed_url, s.topic, s.hub, s.callback_id, s.secret, s.state, iso(s.next_attempt), s.lease_seconds,
+            _opt_iso(s.expires_at), _opt_iso(s.requested_at), s.attempts, s.last_error, json.dumps(list(s.hubs)),
+        )  # fmt: skip
+        await self._run(
+            lambda db: db.execute(
+                f"INSERT OR REPLACE INTO websub_subscriptions ({_SUBSCRIPTION_COLUMNS})"
+                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                values,
+            )
+        )
+
+    async def delete_subscription(self, feed_url: str) -> None:
+        await self._run(lambda db: db.execute("DELETE FROM websub_subscriptions WHERE feed_url = ?", (feed_url,)))
 
     # --- delivery: disabled destinations, operator notices, held alerts ----------------------------------
 
