@@ -24,6 +24,7 @@ process, so that RSS and CPU are this benchmark's alone:
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import os
 import statistics
@@ -143,6 +144,27 @@ class LagProbe:
                 self.lags.append((due, max(loop.time() - due, 0.0)))
 
 
+class GcWatch:
+    """How long each garbage collection held the process (a pause no yield can avoid), by generation."""
+
+    def __init__(self) -> None:
+        self.pauses: list[tuple[int, float]] = []
+        self._started = 0.0
+
+    def __enter__(self) -> GcWatch:
+        gc.callbacks.append(self._callback)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        gc.callbacks.remove(self._callback)
+
+    def _callback(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._started = time.perf_counter()
+        else:
+            self.pauses.append((info["generation"], time.perf_counter() - self._started))
+
+
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
@@ -199,7 +221,8 @@ async def measure(quick: bool) -> list[dict[str, object]]:
                 primed = await cycles.run(1)  # the first poll records every feed's backlog
                 prime_wall = time.perf_counter() - started
                 probe.recording = True
-                normal = await cycles.run(3)
+                with GcWatch() as collections:
+                    normal = await cycles.run(3)
                 probe.recording = False
                 lags = _lags(probe.lags, cycles.starts[1:])
                 await wire.control("mode/plain")
@@ -210,6 +233,11 @@ async def measure(quick: bool) -> list[dict[str, object]]:
                 worker_rss = max((peak_rss_mb(p) for p in workers(wire.process.pid)), default=0.0)
             served = (await wire.control("stats"))["served"]
         rows += _rows(feeds, normal, plain, volatile, lags)
+        full = [seconds for generation, seconds in collections.pauses if generation == 2]
+        longest = max(collections.pauses, key=lambda p: p[1], default=(0, 0.0))
+        rows.append(_row("longest garbage collection pause", round(longest[1] * 1000, 1), "ms",
+                         f"generation {longest[0]}; {len(full)} full collections in the 3 cycles, longest "
+                         f"{max(full, default=0.0) * 1000:.0f} ms (gc.callbacks)"))  # fmt: skip
         rows.append(_row("first poll of every feed", prime_wall, "s",
                          f"{feeds} feeds × {ITEMS} items parsed, deduplicated and recorded; "
                          f"CPU {primed['main']:.1f} s daemon + {primed['workers']:.1f} s workers"))  # fmt: skip
