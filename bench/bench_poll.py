@@ -253,9 +253,12 @@ def _lags(lags: list[tuple[float, float]], starts: list[float]) -> dict[str, flo
     """p99, max and median of the wake-up lag, and the max outside the first second of each cycle (where
     poll_due starts one task per due feed, all at once: 10,000 here, about 1/60 of that per tick in real time)."""
     late = [lag for _, lag in lags]
-    later = [lag for when, lag in lags if not any(0 <= when - start < 1.0 for start in starts)]
-    return {"p99": percentile(late, 0.99), "max": max(late, default=0.0), "median": statistics.median(late or [0]),
-            "max_later": max(later, default=0.0), "count": len(late)}  # fmt: skip
+    # a wake-up due up to 50 ms before poll_due began can be the one its burst delays
+    later = [lag for when, lag in lags if not any(-0.05 <= when - start < 1.0 for start in starts)]
+    worst_when, worst = max(lags, key=lambda x: x[1], default=(0.0, 0.0))
+    into = min((worst_when - s for s in starts if worst_when - s >= -0.05), default=float("nan"))
+    return {"p99": percentile(late, 0.99), "max": worst, "median": statistics.median(late or [0]),
+            "max_later": max(later, default=0.0), "count": len(late), "max_at": into}  # fmt: skip
 
 
 def _row(case: str, value: object, unit: str, note: str = "") -> dict[str, object]:
@@ -278,7 +281,8 @@ def _rows(
              f"feedparser + normalize of the {normal.get('ok', 0):.0f} changed feeds per cycle"),
         _row("event-loop lag p99 (5 ms probe)", round(lags["p99"] * 1000, 1), "ms",
              f"median {lags['median'] * 1000:.1f} ms, {lags['count']:.0f} wake-ups while polling flat out; max "
-             f"{lags['max'] * 1000:.0f} ms, {lags['max_later'] * 1000:.0f} ms after each cycle's first second"),
+             f"{lags['max'] * 1000:.0f} ms ({lags['max_at']:+.2f} s into a cycle), "
+             f"{lags['max_later'] * 1000:.0f} ms after each cycle's first second"),
     ]
     for label, run in (("200, same bytes, no validators (hash skip)", plain),
                        ("200, new <lastBuildDate> each time (all parsed)", volatile)):  # fmt: skip
