@@ -238,7 +238,7 @@ async def measure(quick: bool) -> list[dict[str, object]]:
         rows.append(_row("longest garbage collection pause", round(longest[1] * 1000, 1), "ms",
                          f"generation {longest[0]}; {len(full)} full collections in the 3 cycles, longest "
                          f"{max(full, default=0.0) * 1000:.0f} ms (gc.callbacks)"))  # fmt: skip
-        rows.append(_row("first poll of every feed", prime_wall, "s",
+        rows.append(_row("first poll of every feed", round(prime_wall, 1), "s",
                          f"{feeds} feeds × {ITEMS} items parsed, deduplicated and recorded; "
                          f"CPU {primed['main']:.1f} s daemon + {primed['workers']:.1f} s workers"))  # fmt: skip
         rows.append(_row("peak RSS, daemon process", round(peak_rss_mb()), "MB",
@@ -281,7 +281,7 @@ def _rows(
              f"feedparser + normalize of the {normal.get('ok', 0):.0f} changed feeds per cycle"),
         _row("event-loop lag p99 (5 ms probe)", round(lags["p99"] * 1000, 1), "ms",
              f"median {lags['median'] * 1000:.1f} ms, {lags['count']:.0f} wake-ups while polling flat out; max "
-             f"{lags['max'] * 1000:.0f} ms ({lags['max_at']:+.2f} s into a cycle), "
+             f"{lags['max'] * 1000:.0f} ms ({abs(lags['max_at']):.2f} s into a cycle), "
              f"{lags['max_later'] * 1000:.0f} ms after each cycle's first second"),
     ]
     for label, run in (("200, same bytes, no validators (hash skip)", plain),
