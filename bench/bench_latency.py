@@ -8,8 +8,9 @@ addresses (conditional GETs, 304 when unchanged). Once every feed is primed, the
 stories into random feeds at a steady rate and stamps each with time.time() as it appears; its webhook receiver
 stamps each alert as it arrives. Latency = arrival − appearance, both stamped in the server process.
 
-A story waits for its feed's next poll (uniform over the 30 s interval, ±10 % jitter), then fetch, parse,
-match, outbox, send: so p95 near 28.5 s means polling kept pace, and the target is p95 ≤ interval + 2 s.
+A story waits for its feed's next poll, then fetch, parse, match, outbox, send. Gaps between polls are 27-33 s
+(the interval ±10 % jitter), so the wait alone has a p95 of about 28.8 s and a max of 33 s; the target is
+p95 ≤ interval + 2 s.
 """
 
 from __future__ import annotations
