@@ -24,8 +24,9 @@ import time
 from io import StringIO
 from pathlib import Path
 from tempfile import TemporaryDirectory
+from typing import Any
 
-from bench.bench_poll import HOSTS, WATCHLISTS, percentile
+from bench.bench_poll import HOSTS, WATCHLISTS, LagProbe, cpu_of, cpu_since, percentile, workers
 from bench.wire_server import WireProcess
 from monitor.daemon import Daemon
 from monitor.settings import DestinationConfig, FeedConfig, ServerConfig, Settings
@@ -68,7 +69,12 @@ async def measure(quick: bool) -> list[dict[str, object]]:
                     raise RuntimeError("the feeds were not all primed within 600 s")
                 prime_seconds = time.monotonic() - started
                 await wire.control("clear")
+                assert wire.process is not None
+                probe = LagProbe()
+                probe.start()
+                probe.recording = True
                 window = time.monotonic()
+                cpu, pool = time.process_time(), cpu_of(workers(wire.process.pid))
                 await wire.control("publish", rate=rate, seconds=seconds)
 
                 async def arrived() -> bool:
@@ -77,13 +83,18 @@ async def measure(quick: bool) -> list[dict[str, object]]:
 
                 await _until(arrived, window + seconds + INTERVAL + 60, every=1.0)
                 elapsed = time.monotonic() - window
+                cpu, pool = time.process_time() - cpu, cpu_since(pool, wire.process.pid)
+                await probe.stop()
                 stats = await wire.control("stats")
                 stop.set()
                 await running
-    return _rows(feeds, stats, elapsed, prime_seconds)
+    load = {"daemon": cpu / elapsed, "workers": pool / elapsed, "lag": [lag for _, lag in probe.lags]}
+    return _rows(feeds, stats, elapsed, prime_seconds, load)
 
 
-def _rows(feeds: int, stats: dict[str, object], elapsed: float, prime_seconds: float) -> list[dict[str, object]]:
+def _rows(
+    feeds: int, stats: dict[str, object], elapsed: float, prime_seconds: float, load: dict[str, Any]
+) -> list[dict[str, object]]:
     published: dict[str, float] = stats["published"]  # type: ignore[assignment]
     hooks: list[list[object]] = stats["hooks"]  # type: ignore[assignment]
     served: dict[str, int] = stats["served"]  # type: ignore[assignment]
@@ -103,6 +114,11 @@ def _rows(feeds: int, stats: dict[str, object], elapsed: float, prime_seconds: f
         row("polls while measuring", round(polls / elapsed), "polls/s",
             f"{polls} in {elapsed:.0f} s ({feeds / INTERVAL:.0f}/s keeps every feed on time); "
             f"{served['304']} × 304"),
+        row("CPU while measuring", round(100 * (load["daemon"] + load["workers"]), 1), "% of a core",
+            f"daemon process {100 * load['daemon']:.1f} % + parse workers {100 * load['workers']:.1f} % "
+            "(the probe and this benchmark's own requests included)"),
+        row("event-loop lag p99 (5 ms probe)", round(percentile(load["lag"], 0.99) * 1000, 1), "ms",
+            f"max {max(load['lag'], default=0) * 1000:.0f} ms over {len(load['lag'])} wake-ups while measuring"),
         row("all feeds primed after start", round(prime_seconds, 1), "s", f"{feeds} feeds × {ITEMS} items"),
     ]
 
