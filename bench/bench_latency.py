@@ -26,7 +26,7 @@ from pathlib import Path
 from tempfile import TemporaryDirectory
 from typing import Any
 
-from bench.bench_poll import HOSTS, WATCHLISTS, LagProbe, cpu_of, cpu_since, percentile, workers
+from bench.bench_poll import HOSTS, WATCHLISTS, GcWatch, LagProbe, cpu_of, cpu_since, percentile, workers
 from bench.wire_server import WireProcess
 from monitor.daemon import Daemon
 from monitor.settings import DestinationConfig, FeedConfig, ServerConfig, Settings
@@ -43,6 +43,31 @@ async def _until(ready: object, deadline: float, every: float = 0.5) -> bool:
             return True
         await asyncio.sleep(every)
     return False
+
+
+async def _window(wire: WireProcess, rate: float, seconds: float) -> tuple[dict[str, Any], float, dict[str, Any]]:
+    """Publish `rate` stories a second for `seconds`, wait for their alerts; the wire's stats and the load."""
+    assert wire.process is not None
+    await wire.control("clear")
+    probe = LagProbe()
+    probe.start()
+    probe.recording = True
+    window = time.monotonic()
+    cpu, pool = time.process_time(), cpu_of(workers(wire.process.pid))
+    with GcWatch() as collections:
+        await wire.control("publish", rate=rate, seconds=seconds)
+
+        async def arrived() -> bool:
+            stats = await wire.control("stats")
+            return bool(stats["publishing_done"]) and len(stats["hooks"]) >= len(stats["published"])
+
+        await _until(arrived, window + seconds + INTERVAL + 60, every=1.0)
+        elapsed = time.monotonic() - window
+        cpu, pool = time.process_time() - cpu, cpu_since(pool, wire.process.pid)
+    await probe.stop()
+    load = {"daemon": cpu / elapsed, "workers": pool / elapsed, "lag": [lag for _, lag in probe.lags],
+            "gc": max((pause for _, pause in collections.pauses), default=0.0)}  # fmt: skip
+    return await wire.control("stats"), elapsed, load
 
 
 async def measure(quick: bool) -> list[dict[str, object]]:
@@ -68,27 +93,9 @@ async def measure(quick: bool) -> list[dict[str, object]]:
                 if not await _until(primed, started + 600):
                     raise RuntimeError("the feeds were not all primed within 600 s")
                 prime_seconds = time.monotonic() - started
-                await wire.control("clear")
-                assert wire.process is not None
-                probe = LagProbe()
-                probe.start()
-                probe.recording = True
-                window = time.monotonic()
-                cpu, pool = time.process_time(), cpu_of(workers(wire.process.pid))
-                await wire.control("publish", rate=rate, seconds=seconds)
-
-                async def arrived() -> bool:
-                    stats = await wire.control("stats")
-                    return bool(stats["publishing_done"]) and len(stats["hooks"]) >= len(stats["published"])
-
-                await _until(arrived, window + seconds + INTERVAL + 60, every=1.0)
-                elapsed = time.monotonic() - window
-                cpu, pool = time.process_time() - cpu, cpu_since(pool, wire.process.pid)
-                await probe.stop()
-                stats = await wire.control("stats")
+                stats, elapsed, load = await _window(wire, rate, seconds)
                 stop.set()
                 await running
-    load = {"daemon": cpu / elapsed, "workers": pool / elapsed, "lag": [lag for _, lag in probe.lags]}
     return _rows(feeds, stats, elapsed, prime_seconds, load)
 
 
@@ -118,7 +125,8 @@ def _rows(
             f"daemon process {100 * load['daemon']:.1f} % + parse workers {100 * load['workers']:.1f} % "
             "(the probe and this benchmark's own requests included)"),
         row("event-loop lag p99 (5 ms probe)", round(percentile(load["lag"], 0.99) * 1000, 1), "ms",
-            f"max {max(load['lag'], default=0) * 1000:.0f} ms over {len(load['lag'])} wake-ups while measuring"),
+            f"max {max(load['lag'], default=0) * 1000:.0f} ms over {len(load['lag'])} wake-ups while measuring; "
+            f"longest GC pause {load['gc'] * 1000:.0f} ms"),
         row("all feeds primed after start", round(prime_seconds, 1), "s", f"{feeds} feeds × {ITEMS} items"),
     ]
 
