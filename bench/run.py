@@ -5,7 +5,12 @@
     python -m bench.run match      # only bench_match.py
 
 Each bench/bench_<name>.py exposes `bench(quick: bool) -> list[dict]` with rows of
-benchmark, case, value, unit, note. Figures are from this machine, in this run.
+benchmark, case, value, unit, note, and is found by its file name. Figures are from this machine, in this run.
+
+The daemon-level ones (issues #5, #6) start bench/wire_server.py as a separate process:
+    poll      10,000 feeds every 5 min through the real Daemon on a FakeClock: CPU, loop lag, RSS (~2.5 min)
+    latency   story appears → webhook arrives, the real Daemon.run loop on real time (~2.5 min)
+    outbox    alerts/s through the outbox, a Slack burst at its rate limit, detected → delivered (~1 min)
 """
 
 from __future__ import annotations
