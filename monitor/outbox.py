@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from monitor.clock import Clock
 from monitor.deliver import Dead, Delivered, Disabled, Retry, Sink
 from monitor.deliver.ratelimit import limiter_of
+from monitor.errors import StoreError
 from monitor.logs import log_event
 from monitor.metrics import Metrics
 from monitor.model import Alert, Hit, Story
@@ -24,6 +25,7 @@ log = logging.getLogger("wiremon.outbox")
 # Seconds to wait after the n-th failed attempt (the Standard Webhooks schedule); the last row repeats.
 RETRY_SCHEDULE: tuple[float, ...] = (5, 300, 1800, 7200, 18000, 36000, 50400, 72000, 86400)
 BATCH = 200  # alerts read from the store per round
+BLOCKED_RECHECK = 1.0  # seconds between claims of a destination another instance is sending for
 
 
 def build_alerts(
@@ -71,10 +73,23 @@ def retry_delay(attempts: int, server_says: float | None) -> float:
 
 
 class Deliverer:
-    """Sends due alerts: each destination in detection order, destinations independently of each other."""
+    """Sends due alerts: each destination in detection order, destinations independently of each other.
 
-    def __init__(self, store: Store, sinks: Mapping[str, Sink], clock: Clock, metrics: Metrics | None = None) -> None:
+    Instances sharing a store take turns per destination: a drain sends only for the destinations it leased
+    (store.claim_destinations), renews a lease past half its length, and gives them back when done — a rate
+    limited destination only once its bucket would have refilled, so the next holder's fresh bucket is honest.
+    """
+
+    def __init__(
+        self, store: Store, sinks: Mapping[str, Sink], clock: Clock, metrics: Metrics | None = None, *,
+        owner: str = "local", lease: float = 60.0,
+    ) -> None:  # fmt: skip
         self.store = store
+        self.owner = owner  # this instance's lease holder id
+        self.lease = lease
+        self.leases: dict[str, datetime] = {}  # destination → until when this drain holds it
+        self.blocked: set[str] = set()  # destinations another instance was sending for at the last claim
+        self._last_send: dict[str, datetime] = {}
         self.metrics = metrics or Metrics()
         self.sinks = dict(sinks)
         self.clock = clock
@@ -91,11 +106,40 @@ class Deliverer:
         self.disabled = {name: why for name, why in self.disabled.items() if name in keep_disabled}
 
     async def drain(self) -> int:
-        """Send everything due now; returns how many alerts were delivered."""
+        """Send everything due now for the destinations this instance can lease; returns how many were delivered."""
+        try:
+            return await self._drain()
+        finally:
+            await self._release()
+
+    async def _claim(self, destinations: list[str], now: datetime) -> list[str]:
+        held = await self.store.claim_destinations(self.owner, destinations, now, self.lease) if destinations else []
+        self.leases.update((d, now + timedelta(seconds=self.lease)) for d in held)
+        return held
+
+    async def _release(self) -> None:
+        now = self.clock.now()
+        until = {}
+        for destination in self.leases:
+            free = max(now, self.held.get(destination, now))
+            limiter = limiter_of(self.sinks[destination]) if destination in self.sinks else None
+            if limiter and (last := self._last_send.get(destination)):
+                free = max(free, last + timedelta(seconds=limiter.burst / limiter.rate_per_s))
+            until[destination] = free
+        self.leases, self._last_send = {}, {}
+        try:
+            await self.store.release_destinations(self.owner, until)
+        except StoreError as exc:  # the leases run out by themselves
+            log_event(log, "destination.release_failed", logging.WARNING, reason=str(exc))
+
+    async def _drain(self) -> int:
         delivered = 0
         while True:
             now = self.clock.now()
-            rows = [r for r in await self.store.due_alerts(now, BATCH) if self._sendable(r.alert.destination, now)]
+            wanted = [d for d in self.sinks if self._sendable(d, now)]
+            held = await self._claim(wanted, now)
+            self.blocked = set(wanted) - set(held)
+            rows = await self.store.due_alerts(now, BATCH, held) if held else []
             if not rows:
                 return delivered
             by_destination: dict[str, list[OutboxRow]] = {}
@@ -119,8 +163,11 @@ class Deliverer:
             if limiter and (wait := limiter.delay(self.clock.now())) > 0:
                 self.held[destination] = self.clock.now() + timedelta(seconds=wait)  # not a failed attempt
                 return sent, False
+            if not await self._still_held(destination):
+                return sent, False
             outcome = await sink.send(row.alert)
             now = self.clock.now()
+            self._last_send[destination] = now
             if limiter:
                 limiter.spend(now)
             match outcome:
@@ -150,6 +197,18 @@ class Deliverer:
                     return sent, False
         return sent, True
 
+    async def _still_held(self, destination: str) -> bool:
+        """Renew the destination's lease once half of it is gone; False if another instance has taken it."""
+        now = self.clock.now()
+        if now < self.leases[destination] - timedelta(seconds=self.lease / 2):
+            return True
+        if await self._claim([destination], now):
+            return True
+        del self.leases[destination]
+        log_event(log, "destination.lease_lost", logging.WARNING, destination=destination,
+                  note="another instance took over after the lease ran out")  # fmt: skip
+        return False
+
     async def run(self, stop: asyncio.Event, idle: float = 30.0) -> None:
         """Drain whenever woken or when the next retry falls due, until `stop` is set."""
         while not stop.is_set():
@@ -163,6 +222,8 @@ class Deliverer:
             for due in (await self.store.next_attempt(now), *self.held.values()):
                 if due is not None and due > now:
                     wait = min(wait, max((due - now).total_seconds(), 0.05))
+            if self.blocked:  # another instance is sending for these: its alerts may soon be ours to send
+                wait = min(wait, BLOCKED_RECHECK)
             stopping = asyncio.ensure_future(stop.wait())
             woken = asyncio.ensure_future(self._wake.wait())
             try:

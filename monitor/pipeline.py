@@ -58,6 +58,7 @@ class Pipeline:
         destinations: Callable[[], Sequence[str]],
         clock: Clock,
         clusterer: Clusterer,
+        story_mark: int = 0,
     ) -> None:
         self.metrics = metrics
         self.store = store
@@ -67,8 +68,11 @@ class Pipeline:
         self.destinations = destinations
         self.clock = clock
         self.clusterer = clusterer  # the daemon swaps it when the dedup settings change
+        self.story_mark = story_mark  # the newest stored story the clusterer knows of (the store's arrival order)
+        self._recorded: list[str] = []  # keys this instance recorded after story_mark: already in the clusterer
         # Deciding what is new and recording it is one step: two feeds carrying one article in the same tick
-        # must see each other's stories. Fetching and parsing stay concurrent.
+        # must see each other's stories. Fetching and parsing stay concurrent. Across instances sharing a
+        # store, store.detection() makes it one step too, and _catch_up brings in what the others recorded.
         self._detecting = asyncio.Lock()
 
     async def refresh(self, feed: FeedConfig, state: FeedState) -> tuple[FeedState, PollReport]:
@@ -148,16 +152,29 @@ class Pipeline:
             paced = schedule.after_success(feed.url, feed.interval, now, max(parsed.ttl, fetched.max_age or 0))
             ok = replace(ok, next_poll=max(ok.next_poll, paced))
         stories = list(parsed.stories)
-        async with self._detecting:
+        async with self._detecting, self.store.detection():
+            await self._catch_up(now)
             known = await self.store.known_items(feed.url, [s.id for s in stories])
             fresh = [s for s in stories if s.id not in known]
             alerting = state.primed or feed.alert_on_first_poll
             seen, alerts = await self._detect(fresh, now, alerting)
             ok = replace(ok, body_hash=fetched.body_hash, primed=True, items_seen=state.items_seen + len(fresh))
             queued = await self.store.record_poll(ok, seen, alerts)
+            self._recorded = [s.story.key for s in seen]
         log_event(log, "feed.fetched", feed=feed.url, entries=len(stories), new=len(fresh), alerts=queued,
                   recorded_only=not alerting)  # fmt: skip
         return ok, PollReport(feed.url, "ok", new_stories=len(fresh), alerts=queued)
+
+    async def _catch_up(self, now: datetime) -> None:
+        """Put into the local index the stories other instances recorded since this one last looked, so that a
+        copy polled here joins the cluster another instance started. Called under the detection lock."""
+        since = now - self.clusterer.config.window
+        stories, self.story_mark = await self.store.stories_after(self.story_mark, since, self._recorded)
+        self._recorded = []
+        for story, cluster in stories:
+            self.clusterer.restore(story, cluster)
+        if stories:
+            log_event(log, "dedup.caught_up", logging.DEBUG, stories=len(stories), mark=self.story_mark)
 
     async def _detect(self, stories: list[Story], now: datetime, alerting: bool) -> tuple[list[SeenStory], list[Alert]]:
         """Cluster, match and decide alerts: one per cluster and destination, plus one for a later copy that

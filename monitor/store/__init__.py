@@ -5,7 +5,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from monitor.store.base import FeedState, OutboxRow, SeenStory, Store
-from monitor.store.postgres import SCHEMES, PostgresStore
+from monitor.store.postgres import SCHEMES, PostgresStore, describe
 from monitor.store.sqlite import SQLiteStore
 
 
@@ -14,6 +14,11 @@ def open_store(location: str | Path) -> Store:
     if isinstance(location, str) and location.startswith(SCHEMES):
         return PostgresStore(location)
     return SQLiteStore(Path(location))
+
+
+def describe_location(location: str | Path) -> str:
+    """The location as logs show it: a PostgreSQL URL without its password, else the path."""
+    return describe(location) if isinstance(location, str) and location.startswith(SCHEMES) else str(location)
 
 
 @asynccontextmanager
@@ -27,4 +32,6 @@ async def opened_store(location: str | Path) -> AsyncIterator[Store]:
         await store.close()
 
 
-__all__ = ["FeedState", "OutboxRow", "SQLiteStore", "SeenStory", "Store", "open_store", "opened_store"]
+__all__ = [
+    "FeedState", "OutboxRow", "SQLiteStore", "SeenStory", "Store", "describe_location", "open_store", "opened_store",
+]
