@@ -256,6 +256,8 @@ class Daemon:
             log_event(log, "store.unavailable", logging.ERROR, reason=str(exc), note="no feeds polled this tick")
             return []
         self.states.update((s.url, s) for s in claimed)
+        if claimed:
+            log_event(log, "feeds.claimed", logging.DEBUG, feeds=len(claimed), instance=self.instance)
         reports = await asyncio.gather(*(self._poll(feeds[s.url]) for s in claimed))
         if any(r.alerts for r in reports) and self._deliverer:
             self._deliverer.wake()

@@ -76,6 +76,9 @@ class SQLiteStore:
                 db.execute("PRAGMA busy_timeout=5000")
                 db.execute("PRAGMA foreign_keys=ON")
                 self._migrate(db)
+                # One process uses a SQLite store: leases a previous run left behind (killed mid-poll) are void.
+                db.execute("UPDATE feeds SET lease_owner = NULL, lease_until = NULL WHERE lease_owner IS NOT NULL")
+                db.execute("DELETE FROM destination_leases")
             except sqlite3.Error as exc:
                 raise StoreError(f"cannot open store {self.path}: {exc}") from exc
             self._db = db
