@@ -259,9 +259,18 @@ class Daemon:
         if claimed:
             log_event(log, "feeds.claimed", logging.DEBUG, feeds=len(claimed), instance=self.instance)
         reports = await asyncio.gather(*(self._poll(feeds[s.url]) for s in claimed))
+        await self._refresh_states(feeds)
         if any(r.alerts for r in reports) and self._deliverer:
             self._deliverer.wake()
         return list(reports)
+
+    async def _refresh_states(self, feeds: dict[str, FeedConfig]) -> None:
+        """What the status server shows: the stored states, which include the polls of other instances."""
+        try:
+            stored = await self.store.feed_states()
+        except StoreError:
+            return  # the claim will say so on the next tick
+        self.states.update((url, state) for url, state in stored.items() if url in feeds)
 
     async def _poll(self, feed: FeedConfig) -> PollReport:
         assert self._pipeline is not None, "the daemon is not started"
