@@ -171,6 +171,14 @@ FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[]) W
 ORDER BY a.n
 ON CONFLICT (alert_id) DO NOTHING
 RETURNING alert_id"""
+# The newest arrival number comes with the rows (one row of NULLs when there are none after the mark).
+_STORIES_AFTER = """
+WITH top AS (SELECT COALESCE(MAX(arrival), 0) AS newest FROM stories)
+SELECT top.newest, s.item_id, s.feed_url, s.source, s.title, s.summary, s.content, s.link, s.published,
+    s.fetched_at, s.cluster
+FROM top LEFT JOIN stories s ON s.arrival > $1 AND s.arrival <= top.newest AND s.fetched_at >= $2
+    AND NOT (s.key = ANY($3::text[]))
+ORDER BY s.arrival"""
 _OUTBOX_ROW = "SELECT payload, status, attempts, next_attempt, last_error, seq FROM outbox"
 
 
@@ -339,15 +347,11 @@ class PostgresStore:
     async def stories_after(
         self, mark: int, since: datetime, exclude: Sequence[str] = ()
     ) -> tuple[list[tuple[Story, str]], int]:
-        async with self._connection() as conn, conn.transaction(isolation="repeatable_read"):
-            newest = await conn.fetchval("SELECT COALESCE(MAX(arrival), 0) FROM stories")
-            rows = await conn.fetch(
-                "SELECT item_id, feed_url, source, title, summary, content, link, published, fetched_at, cluster"
-                " FROM stories WHERE arrival > $1 AND arrival <= $2 AND fetched_at >= $3"
-                " AND NOT (key = ANY($4::text[])) ORDER BY arrival",
-                mark, newest, since, list(exclude),
-            )  # fmt: skip
-        return [(_story(r, r["content"]), r["cluster"]) for r in rows], max(newest, mark)
+        async with self._connection() as conn:  # one statement, so the mark and the rows are one snapshot
+            rows = await conn.fetch(_STORIES_AFTER, mark, since, list(exclude))
+        newest: int = rows[0]["newest"]
+        found = [(_story(r, r["content"]), r["cluster"]) for r in rows if r["item_id"] is not None]
+        return found, max(newest, mark)
 
     async def claim_destinations(
         self, owner: str, destinations: Sequence[str], now: datetime, lease: float
