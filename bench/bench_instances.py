@@ -21,11 +21,13 @@ import os
 import random
 import secrets
 import signal
+import sqlite3
 import sys
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Any
 from xml.sax.saxutils import escape
 
 import asyncpg  # type: ignore[import-untyped]
@@ -104,21 +106,61 @@ async def until(check: Callable[[], Awaitable[bool]], limit: float) -> None:
         await asyncio.sleep(0.2)
 
 
+class Counts:
+    """Stories recorded and feeds primed, read from the store the instances share (outside wiremon)."""
+
+    def __init__(self, database: str | None, folder: Path) -> None:
+        self.database = database  # None: a SQLite file in `folder`
+        self.schema = f"b_{secrets.token_hex(4)}"
+        self.file = folder / "w.db"
+        self.conn: Any = None
+
+    @property
+    def store(self) -> str:
+        return dsn_for(self.database, self.schema) if self.database else str(self.file)
+
+    async def open(self) -> None:
+        if self.database:
+            self.conn = await asyncpg.connect(dsn_for(self.database), timeout=5)
+            await self.conn.execute(f"CREATE SCHEMA {self.schema}")
+            await self.conn.execute(f"SET search_path = {self.schema}")
+
+    async def close(self) -> None:
+        if self.conn is not None:
+            await self.conn.execute(f"DROP SCHEMA {self.schema} CASCADE")
+            await self.conn.close()
+
+    async def value(self, sql: str) -> int:
+        try:
+            if self.conn is not None:
+                return int(await self.conn.fetchval(sql))
+            with sqlite3.connect(self.file) as db:
+                return int(db.execute(sql).fetchone()[0])
+        except (asyncpg.UndefinedTableError, sqlite3.OperationalError):  # not created yet
+            return -1
+
+    async def backends(self) -> list[int]:
+        if self.conn is None:
+            return []
+        rows = await self.conn.fetch(
+            "SELECT pid FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()", self.database
+        )
+        return [r[0] for r in rows]
+
+
 async def measure(
-    instances: int, feeds: int, seconds: float, database: str, wires: Wires, url: str
+    instances: int, feeds: int, seconds: float, database: str | None, wires: Wires, url: str
 ) -> dict[str, float]:
-    schema = f"b_{secrets.token_hex(4)}"
-    conn = await asyncpg.connect(dsn_for(database), timeout=5)
-    await conn.execute(f"CREATE SCHEMA {schema}")
-    await conn.execute(f"SET search_path = {schema}")
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
+        counts = Counts(database, folder)
+        await counts.open()
         (folder / "w.yaml").write_text("watchlists:\n  - {name: strikes, query: 'strike AND grain AND summit'}\n")
         lines = [f"  - {{url: '{url}/feeds/f{n}', name: f{n}, interval: 1s, server_pace: false}}" for n in range(feeds)]
         (folder / "wiremon.yaml").write_text(
             "feeds:\n" + "\n".join(lines)
             + f"\ndestinations:\n  - {{name: hook, type: webhook, url: '{url}/hooks/h'}}\n"
-            f"watchlists: w.yaml\nstore: '{dsn_for(database, schema)}'\ntick: 0.1s\nlease: 30s\n"
+            f"watchlists: w.yaml\nstore: '{counts.store}'\ntick: 0.1s\nlease: 30s\n"
             "server: {listen: 'off'}\nparse_workers: 0\nconcurrency: 32\nper_host: 16\n"
         )  # fmt: skip
         procs = [
@@ -131,29 +173,23 @@ async def measure(
         try:
 
             async def primed() -> bool:
-                try:
-                    return bool(await conn.fetchval("SELECT COUNT(*) = $1 FROM feeds WHERE primed", feeds))
-                except asyncpg.UndefinedTableError:
-                    return False
+                return await counts.value("SELECT COUNT(*) FROM feeds WHERE primed") == feeds
 
             await until(primed, 120)
-            backends = [r[0] for r in await conn.fetch(
-                "SELECT pid FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()", database
-            )]  # fmt: skip
-            stories0, requests0 = await conn.fetchval("SELECT COUNT(*) FROM stories"), wires.requests
+            backends = await counts.backends()
+            stories0, requests0 = await counts.value("SELECT COUNT(*) FROM stories"), wires.requests
             cpu0 = [sum(cpu_seconds(p) for p in backends), sum(cpu_seconds(p.pid) for p in procs)]
             started = time.perf_counter()
             await asyncio.sleep(seconds)
             elapsed = time.perf_counter() - started
-            stories1, requests1 = await conn.fetchval("SELECT COUNT(*) FROM stories"), wires.requests
+            stories1, requests1 = await counts.value("SELECT COUNT(*) FROM stories"), wires.requests
             cpu1 = [sum(cpu_seconds(p) for p in backends), sum(cpu_seconds(p.pid) for p in procs)]
         finally:
             for proc in procs:
                 if proc.returncode is None:
                     proc.send_signal(signal.SIGTERM)
             await asyncio.gather(*(proc.wait() for proc in procs))
-            await conn.execute(f"DROP SCHEMA {schema} CASCADE")
-            await conn.close()
+            await counts.close()
     db_cpu, wiremon_cpu = cpu1[0] - cpu0[0], cpu1[1] - cpu0[1]
     return {
         "stories": (stories1 - stories0) / elapsed,
@@ -181,9 +217,16 @@ async def run(quick: bool) -> list[dict[str, object]]:
     port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
     rows: list[dict[str, object]] = []
     try:
+        note = f"{feeds} feeds, 1 s interval, {seconds:.0f} s, {os.cpu_count()} cores"
+        base = await measure(1, feeds, seconds, None, wires, f"http://127.0.0.1:{port}")
+        rows += [
+            {"benchmark": "instances", "case": "1 instance on SQLite: stories recorded", "value": base["stories"],
+             "unit": "stories/s", "note": note},
+            {"benchmark": "instances", "case": "1 instance on SQLite: feeds polled per 1 s cycle",
+             "value": base["polls"], "unit": "feeds", "note": f"of {feeds} due; {base['cpu']:.2f} cores busy"},
+        ]  # fmt: skip
         for instances in (1, 2, 3):
             got = await measure(instances, feeds, seconds, database, wires, f"http://127.0.0.1:{port}")
-            note = f"{feeds} feeds, 1 s interval, {seconds:.0f} s, {os.cpu_count()} cores"
             rows += [
                 {"benchmark": "instances", "case": f"{instances} instance(s): stories recorded",
                  "value": got["stories"], "unit": "stories/s", "note": note},
