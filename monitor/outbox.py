@@ -89,7 +89,7 @@ class Deliverer:
         self.lease = lease
         self.leases: dict[str, datetime] = {}  # destination → until when this drain holds it
         self.blocked: set[str] = set()  # destinations another instance was sending for at the last claim
-        self._last_send: dict[str, datetime] = {}
+        self._last_send: dict[str, datetime] = {}  # kept across drains: a later release must not free a bucket early
         self.metrics = metrics or Metrics()
         self.sinks = dict(sinks)
         self.clock = clock
@@ -126,7 +126,7 @@ class Deliverer:
             if limiter and (last := self._last_send.get(destination)):
                 free = max(free, last + timedelta(seconds=limiter.burst / limiter.rate_per_s))
             until[destination] = free
-        self.leases, self._last_send = {}, {}
+        self.leases = {}
         try:
             await self.store.release_destinations(self.owner, until)
         except StoreError as exc:  # the leases run out by themselves

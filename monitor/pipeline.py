@@ -152,22 +152,24 @@ class Pipeline:
             paced = schedule.after_success(feed.url, feed.interval, now, max(parsed.ttl, fetched.max_age or 0))
             ok = replace(ok, next_poll=max(ok.next_poll, paced))
         stories = list(parsed.stories)
-        async with self._detecting, self.store.detection():
-            await self._catch_up(now)
-            known = await self.store.known_items(feed.url, [s.id for s in stories])
-            fresh = [s for s in stories if s.id not in known]
-            alerting = state.primed or feed.alert_on_first_poll
-            seen, alerts = await self._detect(fresh, now, alerting)
-            ok = replace(ok, body_hash=fetched.body_hash, primed=True, items_seen=state.items_seen + len(fresh))
-            queued = await self.store.record_poll(ok, seen, alerts)
-            self._recorded = [s.story.key for s in seen]
+        async with self._detecting:
+            await self._catch_up(now)  # the bulk of it, while another instance may be holding the lock
+            async with self.store.detection():
+                await self._catch_up(now)  # what was recorded meanwhile: usually nothing
+                known = await self.store.known_items(feed.url, [s.id for s in stories])
+                fresh = [s for s in stories if s.id not in known]
+                alerting = state.primed or feed.alert_on_first_poll
+                seen, alerts = await self._detect(fresh, now, alerting)
+                ok = replace(ok, body_hash=fetched.body_hash, primed=True, items_seen=state.items_seen + len(fresh))
+                queued = await self.store.record_poll(ok, seen, alerts)
+                self._recorded = [s.story.key for s in seen]
         log_event(log, "feed.fetched", feed=feed.url, entries=len(stories), new=len(fresh), alerts=queued,
                   recorded_only=not alerting)  # fmt: skip
         return ok, PollReport(feed.url, "ok", new_stories=len(fresh), alerts=queued)
 
     async def _catch_up(self, now: datetime) -> None:
         """Put into the local index the stories other instances recorded since this one last looked, so that a
-        copy polled here joins the cluster another instance started. Called under the detection lock."""
+        copy polled here joins the cluster another instance started. Under the detection lock it is complete."""
         since = now - self.clusterer.config.window
         stories, self.story_mark = await self.store.stories_after(self.story_mark, since, self._recorded)
         self._recorded = []

@@ -12,6 +12,7 @@ import signal
 import sys
 from collections import Counter
 from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from io import StringIO
 from pathlib import Path
@@ -24,6 +25,10 @@ from aiohttp.test_utils import TestServer
 from monitor.clock import FakeClock
 from monitor.config import load_all
 from monitor.daemon import Daemon
+from monitor.deliver import Delivered, RateLimit
+from monitor.model import Alert, Story
+from monitor.outbox import Deliverer
+from monitor.store import FeedState, SeenStory, open_store
 from monitor.store.postgres import migrations
 from tests import pg
 from tests.test_dedup_daemon import COPIES, ORIGINAL, OTHER, WATCHLISTS
@@ -109,6 +114,85 @@ async def test_two_daemons_split_the_feeds_and_share_clusters(tmp_path: Path, wi
         posts = [p.json() for p in wire.posts(hook)]
         assert sorted(p["story"]["title"] for p in posts) == sorted([ORIGINAL.title, OTHER.title])
         assert len({p["cluster"] for p in posts}) == 2
+
+
+# --- two deliverers on one outbox ------------------------------------------------------------------------------
+
+
+@dataclass
+class Recorder:
+    """A sink that records what it was given (a fake of our Sink protocol), with an optional rate limit."""
+
+    name: str
+    sent: list[tuple[str, datetime]]
+    clock: FakeClock
+    limiter: RateLimit | None = None
+
+    async def send(self, alert: Alert) -> Delivered:
+        self.sent.append((alert.id, self.clock.now()))
+        return Delivered()
+
+
+async def queued(location: str, count: int, clock: FakeClock) -> list[str]:
+    store = open_store(location)
+    await store.open()
+    try:
+        ids = []
+        for n in range(count):
+            story = Story(f"s{n}", "https://wire.test/rss", "Wire", f"Story {n}", "text", "", f"https://wire.test/{n}",
+                          clock.now(), clock.now())  # fmt: skip
+            alert = Alert(Alert.make_id(story.key, "d"), "d", story, ("w",), (), clock.now(), cluster=story.key)
+            state = FeedState(url=story.feed_url, name="Wire", interval=60, next_poll=clock.now())
+            await store.record_poll(state, [SeenStory(story, story.key, story.key, ("w",))], [alert])
+            ids.append(alert.id)
+        return ids
+    finally:
+        await store.close()
+
+
+async def test_one_deliverer_at_a_time_per_destination_and_a_dead_ones_lease_runs_out(pg_location: str) -> None:
+    clock, sent = FakeClock(), []
+    ids = await queued(pg_location, 4, clock)
+    one, two, dead = (open_store(pg_location) for _ in range(3))
+    await asyncio.gather(one.open(), two.open(), dead.open())
+    try:
+        sinks = {"d": Recorder("d", sent, clock)}
+        a = Deliverer(one, sinks, clock, owner="a", lease=30)
+        b = Deliverer(two, sinks, clock, owner="b", lease=30)
+        assert await dead.claim_destinations("dead", ["d"], clock.now(), 30) == ["d"]  # then it died
+        assert await asyncio.gather(a.drain(), b.drain()) == [0, 0] and a.blocked == b.blocked == {"d"}
+        clock.advance(30)
+        assert sorted(await asyncio.gather(a.drain(), b.drain())) == [0, 4]  # taken over by one of them
+        assert [alert_id for alert_id, _ in sent] == ids  # once each, in order
+    finally:
+        await asyncio.gather(one.close(), two.close(), dead.close())
+
+
+async def test_a_rate_limited_destination_changes_hands_only_once_its_bucket_refilled(tmp_path: Path) -> None:
+    clock, sent = FakeClock(), []
+    location = str(tmp_path / "w.db")
+    await queued(location, 8, clock)
+    one, two = open_store(location), open_store(location)
+    await one.open()
+    await two.open()
+    try:
+        a = Deliverer(one, {"d": Recorder("d", sent, clock, RateLimit(1.0, 3))}, clock, owner="a", lease=30)
+        b = Deliverer(two, {"d": Recorder("d", sent, clock, RateLimit(1.0, 3))}, clock, owner="b", lease=30)
+        assert await a.drain() == 3  # a's burst; the rest waits for a's bucket
+        clock.advance(1)
+        assert await b.drain() == 0 and b.blocked == {"d"}  # b's bucket is full, but a's is not refilled yet
+        assert await a.drain() == 1  # a goes on at its rate
+        clock.advance(2.5)
+        assert await b.drain() == 0  # 2.5 s after a's last send: a's bucket is not full yet
+        clock.advance(0.5)
+        assert await b.drain() == 3  # a's bucket would be full again: b may use its own
+        one_bucket = RateLimit(1.0, 3)  # the sends of both, as one bucket would have let them through
+        for _, at in sent:
+            assert one_bucket.delay(at) == 0
+            one_bucket.spend(at)
+    finally:
+        await one.close()
+        await two.close()
 
 
 # --- three `wiremon run` processes ----------------------------------------------------------------------------
