@@ -103,6 +103,7 @@ class Daemon:
         stack = self._stack
         await self.store.open()
         stack.push_async_callback(self.store.close)
+        stack.push_async_callback(self._release_feeds)
         workers = self.settings.parse_workers
         pool = ParsePool(default_workers() if workers is None else workers)
         stack.callback(pool.close)
@@ -158,6 +159,13 @@ class Daemon:
         ])  # fmt: skip
         stored = await self.store.feed_states()
         self.states = {feed.url: stored[feed.url] for feed in self.settings.feeds}
+
+    async def _release_feeds(self) -> None:
+        """On the way out, the feeds still claimed (a poll cut short) go back to the other instances at once."""
+        try:
+            await self.store.release_feeds(self.instance)
+        except StoreError as exc:  # they run out by themselves
+            log_event(log, "store.unavailable", logging.WARNING, reason=str(exc), note="feed leases left to expire")
 
     async def _clusterer(self) -> tuple[Clusterer, int]:
         """The near-duplicate index, rebuilt from the stories the store saw within the window, and the arrival

@@ -290,6 +290,16 @@ async def test_an_expired_lease_is_taken_over_and_a_saved_poll_frees_it(store: S
     assert len(await store.claim_due_feeds("d", [feed.url], T0 + timedelta(seconds=45), 30, 5)) == 1
 
 
+async def test_a_stopping_instance_frees_only_its_own_feeds(store: Store) -> None:
+    mine, theirs = feeds(2)
+    await store.add_feeds([mine, theirs])
+    assert len(await store.claim_due_feeds("a", [mine.url], T0, 30, 5)) == 1
+    assert len(await store.claim_due_feeds("b", [theirs.url], T0, 30, 5)) == 1
+    await store.release_feeds("a")
+    urls = [mine.url, theirs.url]
+    assert [s.url for s in await store.claim_due_feeds("c", urls, T0, 30, 5)] == [mine.url]
+
+
 async def test_adding_feeds_leaves_existing_rows_alone(store: Store) -> None:
     polled = replace(state(), etag='"e1"', primed=True, items_seen=7)
     await store.save_feed_state(polled)

@@ -104,6 +104,10 @@ class Store(Protocol):
         already in the outbox is left alone). Returns how many alerts were newly queued."""
         ...
 
+    async def release_feeds(self, owner: str) -> None:
+        """Free the feed leases `owner` still holds (it is stopping): the others need not wait for them to run out."""
+        ...
+
     def detection(self) -> AbstractAsyncContextManager[None]:
         """Held around "catch up, decide what is new, record it": one instance at a time, across every instance
         sharing the store (PostgreSQL: a transaction-scoped advisory lock; SQLite: one process, nothing to do)."""

@@ -336,6 +336,10 @@ class PostgresStore:
 
     # --- outbox ----------------------------------------------------------------------------------------
 
+    async def release_feeds(self, owner: str) -> None:
+        async with self._connection() as conn:
+            await conn.execute("UPDATE feeds SET lease_owner = NULL, lease_until = NULL WHERE lease_owner = $1", owner)
+
     @asynccontextmanager
     async def detection(self) -> AsyncIterator[None]:
         """A transaction holding the detection lock on a connection of its own; the store calls inside use

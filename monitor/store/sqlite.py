@@ -255,6 +255,10 @@ class SQLiteStore:
 
     # --- outbox ----------------------------------------------------------------------------------------
 
+    async def release_feeds(self, owner: str) -> None:
+        sql = "UPDATE feeds SET lease_owner = NULL, lease_until = NULL WHERE lease_owner = ?"
+        await self._run(lambda db: db.execute(sql, (owner,)))
+
     @asynccontextmanager
     async def detection(self) -> AsyncIterator[None]:
         yield  # one process: the pipeline's own lock is enough
