@@ -44,13 +44,13 @@ from monitor.worker import ParsePool, default_workers
 
 log = logging.getLogger("wiremon.daemon")
 
+SHUTDOWN_DEADLINE = 20.0  # seconds in-flight polls and deliveries get to finish on a stop
+WATCH_DEBOUNCE_MS = 400  # file changes closer together than this are one reload (editors write in steps)
+
 
 def instance_id() -> str:
     """host:pid:random — unique among instances sharing a store, and readable in its lease columns."""
     return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
-
-SHUTDOWN_DEADLINE = 20.0  # seconds in-flight polls and deliveries get to finish on a stop
-WATCH_DEBOUNCE_MS = 400  # file changes closer together than this are one reload (editors write in steps)
 
 
 @dataclass(frozen=True)

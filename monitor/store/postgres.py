@@ -334,7 +334,7 @@ class PostgresStore:
             queued = await conn.fetch(_INSERT_ALERTS, *columns) if alerts else []
         return len(queued)
 
-    # --- outbox ----------------------------------------------------------------------------------------
+    # --- several instances: feed leases, the detection lock, catching up, destination leases --------------
 
     async def release_feeds(self, owner: str) -> None:
         async with self._connection() as conn:
@@ -373,6 +373,8 @@ class PostgresStore:
                 "UPDATE destination_leases SET lease_until = $1 WHERE destination = $2 AND owner = $3",
                 [(when, _text(destination), owner) for destination, when in until.items()],
             )
+
+    # --- outbox ----------------------------------------------------------------------------------------
 
     async def due_alerts(
         self, now: datetime, limit: int, destinations: Sequence[str] | None = None

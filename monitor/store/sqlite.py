@@ -253,7 +253,7 @@ class SQLiteStore:
 
         return await self._run(write)
 
-    # --- outbox ----------------------------------------------------------------------------------------
+    # --- several instances (SQLite: one; same semantics) ---------------------------------------------
 
     async def release_feeds(self, owner: str) -> None:
         sql = "UPDATE feeds SET lease_owner = NULL, lease_until = NULL WHERE lease_owner = ?"
@@ -311,6 +311,8 @@ class SQLiteStore:
             )
 
         await self._run(write)
+
+    # --- outbox ----------------------------------------------------------------------------------------
 
     async def due_alerts(
         self, now: datetime, limit: int, destinations: Sequence[str] | None = None
