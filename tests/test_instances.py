@@ -293,6 +293,7 @@ def three_instance_config(tmp: Path, server: FeedServer, store: str) -> Path:
     path.write_text(
         f"feeds:\n{feeds}destinations:\n{hooks}watchlists: w.yaml\nstore: '{store}'\n"
         "tick: 0.2s\nlease: 5s\nserver: {listen: 'off'}\n"
+        "concurrency: 2\n"  # at most 2 feeds claimed per tick: a wave's copies are spread over the instances
         "parse_workers: 0\n",  # no worker processes: a SIGKILL would orphan them
         encoding="utf-8",
     )
