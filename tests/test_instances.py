@@ -267,8 +267,8 @@ class Instance:
         await self.reader
 
 
-async def until(condition: Callable[[], Awaitable[bool]], what: str) -> None:
-    """Check `condition` every 100 ms until it holds; fail after WAIT seconds saying what was awaited."""
+async def until(condition: Callable[[], Awaitable[bool]], what: str, show: Callable[[], object] = str) -> None:
+    """Check `condition` every 100 ms until it holds; fail after WAIT seconds saying what was awaited (and `show()`)."""
 
     async def watch() -> None:
         for _ in iter(int, 1):  # forever
@@ -282,7 +282,7 @@ async def until(condition: Callable[[], Awaitable[bool]], what: str) -> None:
     try:
         await asyncio.wait_for(watch(), WAIT)
     except TimeoutError:
-        raise AssertionError(f"gave up waiting for {what}") from None
+        raise AssertionError(f"gave up waiting for {what} {show()}") from None
 
 
 def three_instance_config(tmp: Path, server: FeedServer, store: str) -> Path:
@@ -346,7 +346,10 @@ async def test_three_processes_alert_once_and_take_over_a_killed_one(tmp_path: P
         assert versions == [(number, 1) for number, _, _ in migrations()]
 
         server.feeds = wave("snow", "w1")
-        await until(lambda: delivered(2 * per_wave), "the first wave's alerts")
+        def posted() -> Counter[str]:
+            return Counter(name for name, _, _ in server.posts)
+
+        await until(lambda: delivered(2 * per_wave), "the first wave's alerts", posted)
 
         # f0 hangs for whoever polls it next; that instance is killed while it holds the feed's lease.
         server.hung.add(SLOW)
@@ -382,7 +385,7 @@ async def test_three_processes_alert_once_and_take_over_a_killed_one(tmp_path: P
             return rows == [(3,)] and server.polls(SLOW) > polls_at_kill[SLOW]
 
         await until(taken_over, "the killed instance's feed polled again by another one")
-        await until(lambda: delivered(4 * per_wave), "the second wave's alerts")
+        await until(lambda: delivered(4 * per_wave), "the second wave's alerts", posted)
 
         async def settled() -> bool:  # a few more polls of every feed: anything repeated would have shown
             return all(server.polls(name) >= polls_at_kill[name] + 4 for name in FEEDS)
