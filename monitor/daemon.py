@@ -252,25 +252,51 @@ class Daemon:
     # --- work ------------------------------------------------------------------------------------------
 
     async def poll_due(self) -> list[PollReport]:
-        """Poll the feeds whose time has come that this instance could lease; one feed's failure never touches
+        """Poll the feeds whose time has come that this instance can lease; one feed's failure never touches
         another. The lease (store.claim_due_feeds) makes one instance of those sharing a store poll a feed, and
-        the claimed row is the feed's state: another instance may have polled it last."""
+        the claimed row is the feed's state: another instance may have polled it last. Only as many feeds are
+        claimed as there are free poll slots (`concurrency`), and more as polls finish, while any are due, for
+        one tick's length (then the next tick goes on: a backlog never makes a tick endless)."""
         feeds = {f.url: f for f in self.settings.feeds}
+        claiming_until = time.monotonic() + self.settings.tick
+        tasks: list[asyncio.Task[PollReport]] = []
+        running: set[asyncio.Task[PollReport]] = set()
+        try:
+            while True:
+                free = self.settings.concurrency - len(running)
+                claimed = await self._claim(feeds, free)
+                started = [asyncio.create_task(self._poll(feeds[s.url])) for s in claimed]
+                tasks += started
+                running.update(started)
+                if len(claimed) < free or not running or time.monotonic() >= claiming_until:
+                    break  # nothing more is due (or the tick is over): the rest only needs finishing
+                done, running = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
+                self._wake_deliverer(done)
+            if running:
+                done, running = await asyncio.wait(running)
+                self._wake_deliverer(done)
+        finally:
+            for task in running:  # cancelled (a stop past its deadline): the polls go with it
+                task.cancel()
+        await self._refresh_states(feeds)
+        return [task.result() for task in tasks]
+
+    async def _claim(self, feeds: dict[str, FeedConfig], limit: int) -> list[FeedState]:
         try:
             claimed = await self.store.claim_due_feeds(
-                self.instance, list(feeds), self.clock.now(), self.settings.lease, self.settings.concurrency
+                self.instance, list(feeds), self.clock.now(), self.settings.lease, limit
             )
         except StoreError as exc:  # the next tick tries again; nothing was claimed, nothing is lost
-            log_event(log, "store.unavailable", logging.ERROR, reason=str(exc), note="no feeds polled this tick")
+            log_event(log, "store.unavailable", logging.ERROR, reason=str(exc), note="no feeds claimed")
             return []
         self.states.update((s.url, s) for s in claimed)
         if claimed:
             log_event(log, "feeds.claimed", logging.DEBUG, feeds=len(claimed), instance=self.instance)
-        reports = await asyncio.gather(*(self._poll(feeds[s.url]) for s in claimed))
-        await self._refresh_states(feeds)
-        if any(r.alerts for r in reports) and self._deliverer:
+        return claimed
+
+    def _wake_deliverer(self, done: set[asyncio.Task[PollReport]]) -> None:
+        if self._deliverer and any(not t.exception() and t.result().alerts for t in done):
             self._deliverer.wake()
-        return list(reports)
 
     async def _refresh_states(self, feeds: dict[str, FeedConfig]) -> None:
         """What the status server shows: the stored states, which include the polls of other instances."""

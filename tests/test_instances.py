@@ -28,6 +28,8 @@ from monitor.daemon import Daemon
 from monitor.deliver import Delivered, RateLimit
 from monitor.model import Alert, Story
 from monitor.outbox import Deliverer
+from monitor.settings import FeedConfig, Settings
+from monitor.settings.models import ServerConfig
 from monitor.store import FeedState, SeenStory, open_store
 from monitor.store.postgres import migrations
 from tests import pg
@@ -114,6 +116,27 @@ async def test_two_daemons_split_the_feeds_and_share_clusters(tmp_path: Path, wi
         posts = [p.json() for p in wire.posts(hook)]
         assert sorted(p["story"]["title"] for p in posts) == sorted([ORIGINAL.title, OTHER.title])
         assert len({p["cluster"] for p in posts}) == 2
+
+
+async def test_claims_fill_the_free_poll_slots_until_nothing_is_due(tmp_path: Path, wire: Wire) -> None:
+    """More feeds due than `concurrency`: one round polls them all, never more than `concurrency` at once."""
+    names = [f"f{n}" for n in range(7)]
+    for name in names:
+        wire.feeds[name] = []
+    (tmp_path / "lists.yaml").write_text(WATCHLISTS, encoding="utf-8")
+    settings = Settings(
+        feeds=[FeedConfig(url=wire.url("/feeds/" + n), name=n, interval=300) for n in names],
+        watchlists=Path("lists.yaml"), store="w.db", base_dir=tmp_path, concurrency=2, per_host=16,
+        server=ServerConfig(listen="off"), parse_workers=0,
+    )  # fmt: skip
+    clock = FakeClock()
+    async with Daemon(settings, clock=clock, console=StringIO()) as daemon:
+        await all_due(daemon, clock)
+        reports = await daemon.poll_due()
+        assert sorted(r.feed for r in reports) == sorted(wire.url("/feeds/" + n) for n in names)
+        assert requests(wire) == dict.fromkeys(names, 1)
+        assert wire.most_in_flight == 2
+        assert await daemon.poll_due() == []  # nothing due any more
 
 
 # --- two deliverers on one outbox ------------------------------------------------------------------------------
