@@ -16,12 +16,13 @@ from functools import partial
 from monitor import dedup, schedule
 from monitor.clock import Clock
 from monitor.dedup import Clusterer
+from monitor.dedup.cluster import Measured
 from monitor.errors import FeedError
 from monitor.fetch import Failed, Fetched, Fetcher, Gone, NotModified, RateLimited, Validators
 from monitor.logs import log_event
 from monitor.match import Matcher
 from monitor.metrics import Metrics
-from monitor.model import Alert, Story
+from monitor.model import Alert, Hit, Story
 from monitor.outbox import build_alerts
 from monitor.settings import FeedConfig
 from monitor.store import FeedState, SeenStory, Store
@@ -30,6 +31,21 @@ from monitor.worker import ParsePool, read_feed
 log = logging.getLogger("wiremon.pipeline")
 
 YIELD_EVERY = 64  # stories clustered or matched between two yields to the event loop
+
+
+@dataclass(frozen=True, slots=True)
+class Incoming:
+    """A new story with what could be worked out about it before the detection lock."""
+
+    story: Story
+    measured: Measured
+    hits: tuple[Hit, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    clusterer: Clusterer  # the one that measured them
+    stories: list[Incoming]
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,20 +168,34 @@ class Pipeline:
             paced = schedule.after_success(feed.url, feed.interval, now, max(parsed.ttl, fetched.max_age or 0))
             ok = replace(ok, next_poll=max(ok.next_poll, paced))
         stories = list(parsed.stories)
+        known = await self.store.known_items(feed.url, [s.id for s in stories])
+        alerting = state.primed or feed.alert_on_first_poll
+        prepared = await self._prepare([s for s in stories if s.id not in known], alerting)
         async with self._detecting:
             await self._catch_up(now)  # the bulk of it, while another instance may be holding the lock
             async with self.store.detection():
                 await self._catch_up(now)  # what was recorded meanwhile: usually nothing
-                known = await self.store.known_items(feed.url, [s.id for s in stories])
-                fresh = [s for s in stories if s.id not in known]
-                alerting = state.primed or feed.alert_on_first_poll
-                seen, alerts = await self._detect(fresh, now, alerting)
+                # a poll of this feed that outlived its lease may have recorded some of them meanwhile
+                recorded = await self.store.known_items(feed.url, [p.story.id for p in prepared.stories])
+                fresh = [p for p in prepared.stories if p.story.id not in recorded]
+                seen, alerts = await self._detect(replace(prepared, stories=fresh), now)
                 ok = replace(ok, body_hash=fetched.body_hash, primed=True, items_seen=state.items_seen + len(fresh))
                 queued = await self.store.record_poll(ok, seen, alerts)
                 self._recorded = [s.story.key for s in seen]
         log_event(log, "feed.fetched", feed=feed.url, entries=len(stories), new=len(fresh), alerts=queued,
                   recorded_only=not alerting)  # fmt: skip
         return ok, PollReport(feed.url, "ok", new_stories=len(fresh), alerts=queued)
+
+    async def _prepare(self, stories: list[Story], alerting: bool) -> Prepared:
+        """What depends on each story alone — its dedup measurements and its watchlist hits — worked out before
+        any lock is taken, so that instances sharing a store hold the detection lock only to decide."""
+        matcher, clusterer = self.matcher(), self.clusterer
+        ready = []
+        for number, story in enumerate(stories):
+            if number % YIELD_EVERY == YIELD_EVERY - 1:
+                await asyncio.sleep(0)  # a feed with thousands of new items must not hold the loop
+            ready.append(Incoming(story, clusterer.measure(story), matcher.match(story) if alerting else ()))
+        return Prepared(clusterer, ready)
 
     async def _catch_up(self, now: datetime) -> None:
         """Put into the local index the stories other instances recorded since this one last looked, so that a
@@ -178,24 +208,24 @@ class Pipeline:
         if stories:
             log_event(log, "dedup.caught_up", logging.DEBUG, stories=len(stories), mark=self.story_mark)
 
-    async def _detect(self, stories: list[Story], now: datetime, alerting: bool) -> tuple[list[SeenStory], list[Alert]]:
-        """Cluster, match and decide alerts: one per cluster and destination, plus one for a later copy that
-        matches a watchlist its cluster had not matched."""
-        matcher = self.matcher()
+    async def _detect(self, prepared: Prepared, now: datetime) -> tuple[list[SeenStory], list[Alert]]:
+        """Cluster and decide alerts: one per cluster and destination, plus one for a later copy that matches a
+        watchlist its cluster had not matched."""
         destinations = self.destinations()
+        same = prepared.clusterer is self.clusterer  # else the dedup settings changed meanwhile: measure again
         assignments = []
-        for number, story in enumerate(stories):
+        for number, incoming in enumerate(prepared.stories):
             if number % YIELD_EVERY == YIELD_EVERY - 1:
                 await asyncio.sleep(0)
-            assignments.append(self.clusterer.add(story))
+            assignments.append(self.clusterer.add(incoming.story, incoming.measured if same else None))
         joined = sorted({a.cluster for a in assignments if a.duplicate_of})
         matched = await self.store.cluster_watchlists(joined) if joined else {}
         seen: list[SeenStory] = []
         alerts: list[Alert] = []
-        for number, (story, assignment) in enumerate(zip(stories, assignments, strict=True)):
+        for number, (incoming, assignment) in enumerate(zip(prepared.stories, assignments, strict=True)):
             if number % YIELD_EVERY == YIELD_EVERY - 1:
                 await asyncio.sleep(0)  # a feed with thousands of new items must not hold the loop
-            hits = matcher.match(story) if alerting else ()
+            story, hits = incoming.story, incoming.hits
             seen.append(SeenStory(story, dedup.identity(story), assignment.cluster, tuple(h.watchlist for h in hits)))
             already = matched.setdefault(assignment.cluster, set())
             fresh = [h for h in hits if h.watchlist not in already]
