@@ -1,7 +1,8 @@
 """Several wiremon instances on one PostgreSQL: feeds, alerts and clusters shared, each exactly once.
 
-Two in-process daemons on a fake clock show the sharing step by step; three real `wiremon run` processes on real
-time show it end to end, with one of them killed while it holds a feed.
+Two in-process daemons on a fake clock show the sharing step by step, two deliverers the destination leases, and
+three real `wiremon run` processes on real time show it end to end, with one of them killed while it holds a feed.
+(The store-level claims are in test_store_backends.py, on both backends.)
 """
 
 from __future__ import annotations
