@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import secrets
+import socket
 import sys
 import time
 from contextlib import AsyncExitStack
@@ -26,7 +29,7 @@ from monitor.config import load_all
 from monitor.dedup import Clusterer, DedupConfig
 from monitor.deliver import build_sinks
 from monitor.deliver.policy import DeliveryPolicy
-from monitor.errors import ConfigError, Problem
+from monitor.errors import ConfigError, Problem, StoreError
 from monitor.fetch import Fetcher, make_session
 from monitor.logs import log_event
 from monitor.match import Matcher, load_watchlists
@@ -37,7 +40,7 @@ from monitor.server import build_app
 from monitor.server.run import RunningServer, start_server
 from monitor.settings import FeedConfig, Settings
 from monitor.status import DaemonStatus
-from monitor.store import FeedState, Store, open_store
+from monitor.store import FeedState, Store, describe_location, open_store
 from monitor.websub import HubClient, Subscriber
 from monitor.websub.lease import poll_interval
 from monitor.worker import ParsePool, default_workers
@@ -46,6 +49,11 @@ log = logging.getLogger("wiremon.daemon")
 
 SHUTDOWN_DEADLINE = 20.0  # seconds in-flight polls and deliveries get to finish on a stop
 WATCH_DEBOUNCE_MS = 400  # file changes closer together than this are one reload (editors write in steps)
+
+
+def instance_id() -> str:
+    """host:pid:random — unique among instances sharing a store, and readable in its lease columns."""
+    return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
 
 
 @dataclass(frozen=True)
@@ -76,6 +84,7 @@ class Daemon:
         self.matcher = matcher or load_watchlists(settings.watchlists_path)
         self.store = store or open_store(settings.store_location)
         self.states: dict[str, FeedState] = {}
+        self.instance = instance_id()  # who holds this process's leases in a shared store
         self._stack = AsyncExitStack()
         self._session: aiohttp.ClientSession | None = None
         self._pipeline: Pipeline | None = None
@@ -99,14 +108,19 @@ class Daemon:
         stack = self._stack
         await self.store.open()
         stack.push_async_callback(self.store.close)
+        stack.push_async_callback(self._release_feeds)
         workers = self.settings.parse_workers
         pool = ParsePool(default_workers() if workers is None else workers)
         stack.callback(pool.close)
         self._session = make_session(limit_per_host=self.settings.per_host)
         stack.push_async_callback(self._session.close)
         sinks = build_sinks(self.settings.effective_destinations(), self._session, self.clock, self.console, self.store)
-        self._deliverer = Deliverer(self.store, sinks, self.clock, self.metrics, urgent=self._urgent)
+        self._deliverer = Deliverer(
+            self.store, sinks, self.clock, self.metrics, urgent=self._urgent, owner=self.instance,
+            lease=self.settings.lease,
+        )
         await self._deliverer.configure(DeliveryPolicy.of(self.settings))
+        clusterer, mark = await self._clusterer()
         self._pipeline = Pipeline(
             metrics=self.metrics,
             store=self.store,
@@ -115,7 +129,8 @@ class Daemon:
             matcher=lambda: self.matcher,
             destinations=lambda: [d.name for d in self.settings.effective_destinations()],
             clock=self.clock,
-            clusterer=await self._clusterer(),
+            clusterer=clusterer,
+            story_mark=mark,
             threaded=lambda: [d.name for d in self.settings.effective_destinations() if d.threaded],
             on_gone=self._deliverer.ops.feed_gone,
         )
@@ -131,7 +146,8 @@ class Daemon:
             self.server = await start_server(app, *address)
             stack.push_async_callback(self.server.close)
         log_event(log, "daemon.started", feeds=len(self.settings.feeds), watchlists=len(self.matcher.watchlists),
-                  destinations=",".join(sinks), store=self.settings.store_location,
+                  destinations=",".join(sinks), store=describe_location(self.settings.store_location),
+                  instance=self.instance,
                   status=self.server.url if self.server else "off")  # fmt: skip
         return self
 
@@ -142,20 +158,26 @@ class Daemon:
         log_event(log, "daemon.stopped")
 
     async def _load_feed_states(self) -> None:
-        """Stored schedules survive restarts; feeds new to the config start spread over the first ticks."""
-        stored = await self.store.feed_states()
+        """Stored schedules survive restarts; feeds new to the config start spread over the first ticks.
+
+        The store's row wins: with several instances on one store, another one may have polled the feed since
+        this one last did, and a feed it already registered is not registered again.
+        """
         now = self.clock.now()
-        states: dict[str, FeedState] = {}
-        for feed in self.settings.feeds:
-            state = self.states.get(feed.url) or stored.get(feed.url)
-            if state is None:
-                state = FeedState(
-                    url=feed.url, name=feed.name, interval=feed.interval,
-                    next_poll=schedule.first_poll(feed.url, now, self.settings.tick),
-                )  # fmt: skip
-                await self.store.save_feed_state(state)
-            states[feed.url] = state
-        self.states = states
+        await self.store.add_feeds([
+            FeedState(url=feed.url, name=feed.name, interval=feed.interval,
+                      next_poll=schedule.first_poll(feed.url, now, self.settings.tick))
+            for feed in self.settings.feeds
+        ])  # fmt: skip
+        stored = await self.store.feed_states()
+        self.states = {feed.url: stored[feed.url] for feed in self.settings.feeds}
+
+    async def _release_feeds(self) -> None:
+        """On the way out, the feeds still claimed (a poll cut short) go back to the other instances at once."""
+        try:
+            await self.store.release_feeds(self.instance)
+        except StoreError as exc:  # they run out by themselves
+            log_event(log, "store.unavailable", logging.WARNING, reason=str(exc), note="feed leases left to expire")
 
     async def _subscriber(self) -> Subscriber:
         """WebSub needs a callback hubs can reach: the status server, and its public URL."""
@@ -173,17 +195,18 @@ class Daemon:
         await subscriber.load()
         return subscriber
 
-    async def _clusterer(self) -> Clusterer:
-        """The near-duplicate index, rebuilt from the stories the store saw within the window."""
+    async def _clusterer(self) -> tuple[Clusterer, int]:
+        """The near-duplicate index, rebuilt from the stories the store saw within the window, and the arrival
+        mark it is up to date with (the pipeline catches up from there with what other instances record)."""
         dedup = self.settings.dedup
         clusterer = Clusterer(DedupConfig(enabled=dedup.enabled, window=timedelta(seconds=dedup.window),
                                           preset=dedup.preset))  # fmt: skip
         started = time.perf_counter()
-        stored = await self.store.stories_since(self.clock.now() - timedelta(seconds=dedup.window))
+        stored, mark = await self.store.stories_after(0, self.clock.now() - timedelta(seconds=dedup.window))
         for story, cluster in stored:
             clusterer.restore(story, cluster)
         log_event(log, "dedup.restored", stories=len(stored), seconds=f"{time.perf_counter() - started:.2f}")
-        return clusterer
+        return clusterer, mark
 
     # --- reload ----------------------------------------------------------------------------------------
 
@@ -231,7 +254,7 @@ class Daemon:
         self.settings, self.matcher = settings, matcher  # the pipeline reads both per poll: an atomic swap
         await self._load_feed_states()
         if settings.dedup != old.dedup and self._pipeline:
-            self._pipeline.clusterer = await self._clusterer()
+            self._pipeline.clusterer, self._pipeline.story_mark = await self._clusterer()
         if settings.concurrency != old.concurrency:
             self._polls = asyncio.Semaphore(settings.concurrency)
         if settings.per_host != old.per_host:
@@ -265,13 +288,59 @@ class Daemon:
     # --- work ------------------------------------------------------------------------------------------
 
     async def poll_due(self) -> list[PollReport]:
-        """Poll every feed whose time has come; one feed's failure never touches another."""
-        now = self.clock.now()
-        due = [f for f in self.settings.feeds if self.states[f.url].next_poll <= now and not self.states[f.url].gone]
-        reports = await asyncio.gather(*(self._poll(feed) for feed in due))
-        if any(r.alerts for r in reports) and self._deliverer:
+        """Poll the feeds whose time has come that this instance can lease; one feed's failure never touches
+        another. The lease (store.claim_due_feeds) makes one instance of those sharing a store poll a feed, and
+        the claimed row is the feed's state: another instance may have polled it last. Only as many feeds are
+        claimed as there are free poll slots (`concurrency`), and more as polls finish, while any are due, for
+        one tick's length (then the next tick goes on: a backlog never makes a tick endless)."""
+        feeds = {f.url: f for f in self.settings.feeds}
+        claiming_until = time.monotonic() + self.settings.tick
+        tasks: list[asyncio.Task[PollReport]] = []
+        running: set[asyncio.Task[PollReport]] = set()
+        try:
+            while True:
+                free = self.settings.concurrency - len(running)
+                claimed = await self._claim(feeds, free)
+                started = [asyncio.create_task(self._poll(feeds[s.url])) for s in claimed]
+                tasks += started
+                running.update(started)
+                if len(claimed) < free or not running or time.monotonic() >= claiming_until:
+                    break  # nothing more is due (or the tick is over): the rest only needs finishing
+                done, running = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
+                self._wake_deliverer(done)
+            if running:
+                done, running = await asyncio.wait(running)
+                self._wake_deliverer(done)
+        finally:
+            for task in running:  # cancelled (a stop past its deadline): the polls go with it
+                task.cancel()
+        await self._refresh_states(feeds)
+        return [task.result() for task in tasks]
+
+    async def _claim(self, feeds: dict[str, FeedConfig], limit: int) -> list[FeedState]:
+        try:
+            claimed = await self.store.claim_due_feeds(
+                self.instance, list(feeds), self.clock.now(), self.settings.lease, limit
+            )
+        except StoreError as exc:  # the next tick tries again; nothing was claimed, nothing is lost
+            log_event(log, "store.unavailable", logging.ERROR, reason=str(exc), note="no feeds claimed")
+            return []
+        self.states.update((s.url, s) for s in claimed)
+        if claimed:
+            log_event(log, "feeds.claimed", logging.DEBUG, feeds=len(claimed), instance=self.instance)
+        return claimed
+
+    def _wake_deliverer(self, done: set[asyncio.Task[PollReport]]) -> None:
+        if self._deliverer and any(not t.exception() and t.result().alerts for t in done):
             self._deliverer.wake()
-        return list(reports)
+
+    async def _refresh_states(self, feeds: dict[str, FeedConfig]) -> None:
+        """What the status server shows: the stored states, which include the polls of other instances."""
+        try:
+            stored = await self.store.feed_states()
+        except StoreError:
+            return  # the claim will say so on the next tick
+        self.states.update((url, state) for url, state in stored.items() if url in feeds)
 
     async def _poll(self, feed: FeedConfig) -> PollReport:
         assert self._pipeline is not None, "the daemon is not started"

@@ -79,7 +79,7 @@ def render_feeds(rows: list[FeedRow], now: datetime) -> str:
 
 
 async def retry_feed(settings: Settings, url: str) -> bool:
-    """Make a feed due now, clearing a 410 stop; a running daemon reads it when it next starts."""
+    """Make a feed due now, clearing a 410 stop; a running daemon claims it on its next tick."""
     async with opened_store(settings.store_location) as store:
         state = (await store.feed_states()).get(url)
         if state is None:

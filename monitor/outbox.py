@@ -19,6 +19,7 @@ from monitor.deliver.notice import is_notice
 from monitor.deliver.ops import OpsNotifier
 from monitor.deliver.policy import DeliveryPolicy
 from monitor.deliver.ratelimit import limiter_of
+from monitor.errors import StoreError
 from monitor.logs import log_event
 from monitor.metrics import Metrics
 from monitor.model import Alert, Hit, Story
@@ -30,6 +31,7 @@ log = logging.getLogger("wiremon.outbox")
 # A destination's `retry:` replaces it; every wait is jittered ±10 % (deliver/cadence.py).
 RETRY_SCHEDULE: tuple[float, ...] = pace.STANDARD_RETRY
 BATCH = 200  # alerts read from the store per round
+BLOCKED_RECHECK = 1.0  # seconds between claims of a destination another instance is sending for
 
 
 def build_alerts(
@@ -82,6 +84,10 @@ class Deliverer:
     Per destination, `policy` sets the retry schedule, a digest period and quiet hours (deliver/cadence.py);
     alerts it holds are postponed in the store, so a restart holds them just the same. A destination disabled by
     its answer stays disabled in the store until its config changes or an operator enables it again.
+
+    Instances sharing a store take turns per destination: a drain sends only for the destinations it leased
+    (store.claim_destinations), renews a lease past half its length, and gives them back when done — a rate
+    limited destination only once its bucket would have refilled, so the next holder's fresh bucket is honest.
     """
 
     def __init__(
@@ -93,8 +99,15 @@ class Deliverer:
         *,
         policy: DeliveryPolicy | None = None,
         urgent: Callable[[], frozenset[str]] = frozenset,
+        owner: str = "local",
+        lease: float = 60.0,
     ) -> None:
         self.store = store
+        self.owner = owner  # this instance's lease holder id
+        self.lease = lease
+        self.leases: dict[str, datetime] = {}  # destination → until when this drain holds it
+        self.blocked: set[str] = set()  # destinations another instance was sending for at the last claim
+        self._last_send: dict[str, datetime] = {}  # kept across drains: a later release must not free a bucket early
         self.metrics = metrics or Metrics()
         self.sinks = dict(sinks)
         self.clock = clock
@@ -129,12 +142,41 @@ class Deliverer:
         self.disabled = {name: d.reason for name, d in (await self.store.disabled_destinations()).items()}
 
     async def drain(self) -> int:
-        """Send everything due now; returns how many alerts were delivered."""
+        """Send everything due now for the destinations this instance can lease; returns how many were delivered."""
+        try:
+            return await self._drain()
+        finally:
+            await self._release()
+
+    async def _claim(self, destinations: list[str], now: datetime) -> list[str]:
+        held = await self.store.claim_destinations(self.owner, destinations, now, self.lease) if destinations else []
+        self.leases.update((d, now + timedelta(seconds=self.lease)) for d in held)
+        return held
+
+    async def _release(self) -> None:
+        now = self.clock.now()
+        until = {}
+        for destination in self.leases:
+            free = max(now, self.held.get(destination, now))
+            limiter = limiter_of(self.sinks[destination]) if destination in self.sinks else None
+            if limiter and (last := self._last_send.get(destination)):
+                free = max(free, last + timedelta(seconds=limiter.burst / limiter.rate_per_s))
+            until[destination] = free
+        self.leases = {}
+        try:
+            await self.store.release_destinations(self.owner, until)
+        except StoreError as exc:  # the leases run out by themselves
+            log_event(log, "destination.release_failed", logging.WARNING, reason=str(exc))
+
+    async def _drain(self) -> int:
         delivered = 0
         await self._refresh_disabled()
         while True:
             now = self.clock.now()
-            rows = [r for r in await self.store.due_alerts(now, BATCH) if self._sendable(r.alert.destination, now)]
+            wanted = [d for d in self.sinks if self._sendable(d, now)]
+            held = await self._claim(wanted, now)
+            self.blocked = set(wanted) - set(held)
+            rows = await self.store.due_alerts(now, BATCH, held) if held else []
             if not rows:
                 return delivered
             by_destination: dict[str, list[OutboxRow]] = {}
@@ -164,9 +206,12 @@ class Deliverer:
             if limiter and (wait := limiter.delay(self.clock.now())) > 0:
                 self.held[destination] = self.clock.now() + timedelta(seconds=wait)  # not a failed attempt
                 return sent, False
+            if not await self._still_held(destination):
+                return sent, False
             unit_rows = unit.rows if isinstance(unit, pace.Batch) else [unit.row]
             outcome = await self._send_unit(sink, unit)
             now = self.clock.now()
+            self._last_send[destination] = now
             if limiter:
                 limiter.spend(now)
             match outcome:
@@ -217,6 +262,18 @@ class Deliverer:
                   note="alerts stay queued until its config changes or `wiremon alerts --enable` names it")
         await self.ops.destination_disabled(destination, reason, fingerprint)
 
+    async def _still_held(self, destination: str) -> bool:
+        """Renew the destination's lease once half of it is gone; False if another instance has taken it."""
+        now = self.clock.now()
+        if now < self.leases[destination] - timedelta(seconds=self.lease / 2):
+            return True
+        if await self._claim([destination], now):
+            return True
+        del self.leases[destination]
+        log_event(log, "destination.lease_lost", logging.WARNING, destination=destination,
+                  note="another instance took over after the lease ran out")  # fmt: skip
+        return False
+
     async def run(self, stop: asyncio.Event, idle: float = 30.0) -> None:
         """Drain whenever woken or when the next retry falls due, until `stop` is set."""
         while not stop.is_set():
@@ -230,6 +287,8 @@ class Deliverer:
             for due in (await self.store.next_attempt(now), *self.held.values()):
                 if due is not None and due > now:
                     wait = min(wait, max((due - now).total_seconds(), 0.05))
+            if self.blocked:  # another instance is sending for these: its alerts may soon be ours to send
+                wait = min(wait, BLOCKED_RECHECK)
             stopping = asyncio.ensure_future(stop.wait())
             woken = asyncio.ensure_future(self._wake.wait())
             try:

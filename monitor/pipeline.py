@@ -17,12 +17,13 @@ from monitor import dedup, schedule
 from monitor.clock import Clock
 from monitor.copies import copy_alerts
 from monitor.dedup import Clusterer
+from monitor.dedup.cluster import Measured
 from monitor.errors import FeedError
 from monitor.fetch import Failed, Fetched, Fetcher, Gone, NotModified, RateLimited, Validators
 from monitor.logs import log_event
 from monitor.match import Matcher
 from monitor.metrics import Metrics
-from monitor.model import Alert, Story
+from monitor.model import Alert, Hit, Story
 from monitor.outbox import build_alerts
 from monitor.settings import FeedConfig
 from monitor.store import FeedState, SeenStory, Store
@@ -32,6 +33,21 @@ from monitor.worker import FeedStories, ParsePool, read_feed
 log = logging.getLogger("wiremon.pipeline")
 
 YIELD_EVERY = 64  # stories clustered or matched between two yields to the event loop
+
+
+@dataclass(frozen=True, slots=True)
+class Incoming:
+    """A new story with what could be worked out about it before the detection lock."""
+
+    story: Story
+    measured: Measured
+    hits: tuple[Hit, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    clusterer: Clusterer  # the one that measured them
+    stories: list[Incoming]
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +79,7 @@ class Pipeline:
         clusterer: Clusterer,
         threaded: Callable[[], Collection[str]] = frozenset,
         on_gone: Callable[[str, str, str, datetime | None], Awaitable[object]] | None = None,
+        story_mark: int = 0,
     ) -> None:
         self.metrics = metrics
         self.store = store
@@ -74,8 +91,11 @@ class Pipeline:
         self.clusterer = clusterer  # the daemon swaps it when the dedup settings change
         self.threaded = threaded  # destinations where a later copy of an alerted story replies in its thread
         self.on_gone = on_gone  # (feed url, name, reason, last success): tells the operator (deliver/ops.py)
+        self.story_mark = story_mark  # the newest stored story the clusterer knows of (the store's arrival order)
+        self._recorded: list[str] = []  # keys this instance recorded after story_mark: already in the clusterer
         # Deciding what is new and recording it is one step: two feeds carrying one article in the same tick
-        # must see each other's stories. Fetching and parsing stay concurrent.
+        # must see each other's stories. Fetching and parsing stay concurrent. Across instances sharing a
+        # store, store.detection() makes it one step too, and _catch_up brings in what the others recorded.
         self._detecting = asyncio.Lock()
 
     async def refresh(self, feed: FeedConfig, state: FeedState) -> tuple[FeedState, PollReport]:
@@ -183,38 +203,69 @@ class Pipeline:
     ) -> tuple[FeedState, PollReport]:
         """Detect what is new in a parsed body and record it with the feed's new state `ok`, in one step."""
         stories = list(parsed.stories)
+        known = await self.store.known_items(feed.url, [s.id for s in stories])
+        alerting = state.primed or feed.alert_on_first_poll
+        prepared = await self._prepare([s for s in stories if s.id not in known], alerting)
         async with self._detecting:
-            known = await self.store.known_items(feed.url, [s.id for s in stories])
-            fresh = [s for s in stories if s.id not in known]
-            alerting = state.primed or feed.alert_on_first_poll
-            seen, alerts = await self._detect(fresh, now, alerting)
-            ok = replace(ok, primed=True, items_seen=state.items_seen + len(fresh))
-            queued = await self.store.record_poll(ok, seen, alerts)
+            await self._catch_up(now)  # the bulk of it, while another instance may be holding the lock
+            async with self.store.detection():
+                await self._catch_up(now)  # what was recorded meanwhile: usually nothing
+                # a poll of this feed that outlived its lease may have recorded some of them meanwhile
+                recorded = await self.store.known_items(feed.url, [p.story.id for p in prepared.stories])
+                fresh = [p for p in prepared.stories if p.story.id not in recorded]
+                seen, alerts = await self._detect(replace(prepared, stories=fresh), now, alerting)
+                ok = replace(ok, primed=True, items_seen=state.items_seen + len(fresh))
+                queued = await self.store.record_poll(ok, seen, alerts)
+                self._recorded = [s.story.key for s in seen]
         log_event(log, event, feed=feed.url, entries=len(stories), new=len(fresh), alerts=queued,
                   recorded_only=not alerting)  # fmt: skip
         return ok, PollReport(feed.url, "ok", new_stories=len(fresh), alerts=queued)
 
-    async def _detect(self, stories: list[Story], now: datetime, alerting: bool) -> tuple[list[SeenStory], list[Alert]]:
-        """Cluster, match and decide alerts: one per cluster and destination, plus one for a later copy that
-        matches a watchlist its cluster had not matched, and (copies.py) one for any later copy of an alerted
-        cluster to each threaded destination it was alerted to."""
-        matcher = self.matcher()
-        destinations = self.destinations()
-        assignments = []
+    async def _prepare(self, stories: list[Story], alerting: bool) -> Prepared:
+        """What depends on each story alone — its dedup measurements and its watchlist hits — worked out before
+        any lock is taken, so that instances sharing a store hold the detection lock only to decide."""
+        matcher, clusterer = self.matcher(), self.clusterer
+        ready = []
         for number, story in enumerate(stories):
             if number % YIELD_EVERY == YIELD_EVERY - 1:
+                await asyncio.sleep(0)  # a feed with thousands of new items must not hold the loop
+            ready.append(Incoming(story, clusterer.measure(story), matcher.match(story) if alerting else ()))
+        return Prepared(clusterer, ready)
+
+    async def _catch_up(self, now: datetime) -> None:
+        """Put into the local index the stories other instances recorded since this one last looked, so that a
+        copy polled here joins the cluster another instance started. Under the detection lock it is complete."""
+        since = now - self.clusterer.config.window
+        stories, self.story_mark = await self.store.stories_after(self.story_mark, since, self._recorded)
+        self._recorded = []
+        for story, cluster in stories:
+            self.clusterer.restore(story, cluster)
+        if stories:
+            log_event(log, "dedup.caught_up", logging.DEBUG, stories=len(stories), mark=self.story_mark)
+
+    async def _detect(
+        self, prepared: Prepared, now: datetime, alerting: bool
+    ) -> tuple[list[SeenStory], list[Alert]]:
+        """Cluster and decide alerts: one per cluster and destination, plus one for a later copy that matches a
+        watchlist its cluster had not matched, and (copies.py) one for any later copy of an alerted cluster to
+        each threaded destination it was alerted to."""
+        destinations = self.destinations()
+        same = prepared.clusterer is self.clusterer  # else the dedup settings changed meanwhile: measure again
+        assignments = []
+        for number, incoming in enumerate(prepared.stories):
+            if number % YIELD_EVERY == YIELD_EVERY - 1:
                 await asyncio.sleep(0)
-            assignments.append(self.clusterer.add(story))
+            assignments.append(self.clusterer.add(incoming.story, incoming.measured if same else None))
         joined = sorted({a.cluster for a in assignments if a.duplicate_of})
         matched = await self.store.cluster_watchlists(joined) if joined else {}
         threaded = set(self.threaded()) & set(destinations)
         alerted = await self.store.cluster_destinations(joined) if joined and threaded else {}
         seen: list[SeenStory] = []
         alerts: list[Alert] = []
-        for number, (story, assignment) in enumerate(zip(stories, assignments, strict=True)):
+        for number, (incoming, assignment) in enumerate(zip(prepared.stories, assignments, strict=True)):
             if number % YIELD_EVERY == YIELD_EVERY - 1:
                 await asyncio.sleep(0)  # a feed with thousands of new items must not hold the loop
-            hits = matcher.match(story) if alerting else ()
+            story, hits = incoming.story, incoming.hits
             seen.append(SeenStory(story, dedup.identity(story), assignment.cluster, tuple(h.watchlist for h in hits)))
             already = matched.setdefault(assignment.cluster, set())
             fresh = [h for h in hits if h.watchlist not in already]

@@ -4,7 +4,6 @@ watchlists read from their YAML."""
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import datetime
 from io import StringIO
 from pathlib import Path
@@ -16,7 +15,7 @@ from monitor.clock import FakeClock
 from monitor.config import load_all
 from monitor.daemon import Daemon
 from monitor.errors import ConfigError
-from monitor.health import daemon_status
+from monitor.health import daemon_status, retry_feed
 from monitor.match import load_watchlists
 from monitor.settings import load_settings
 from tests.wire import Item, Wire
@@ -98,8 +97,7 @@ async def test_a_feed_answering_410_reaches_ops(tmp_path: Path, wire: Wire) -> N
     async with await start(config, clock) as daemon:
         await cycle(daemon, clock)
         await daemon.deliver_due()
-        daemon.states = {url: replace(s, next_poll=clock.now(), last_status="failed")  # `wiremon feeds --retry`
-                         for url, s in daemon.states.items()}  # fmt: skip
+        assert await retry_feed(daemon.settings, wire.url("/feeds/a"))  # `wiremon feeds --retry URL`
         await cycle(daemon, clock)  # still gone: not told twice
         assert len(wire.feed_requests) == 2
     (notice,) = notices(wire)

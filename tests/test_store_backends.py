@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -226,6 +227,159 @@ async def test_text_with_nul_and_non_ascii_is_stored(store: Store) -> None:
     assert back.title.replace("\x00", "\ufffd") == "Kim\ufffd 김정은 — “quoted”"  # PostgreSQL text holds no NUL
     (row,) = await store.due_alerts(T0, 1)
     assert row.alert.story.summary.replace("\x00", "\ufffd") == "a\ufffdb"
+
+
+# --- several instances: leases and catching up ---------------------------------------------------------------
+
+
+def feeds(n: int, due: datetime = T0) -> list[FeedState]:
+    return [FeedState(url=f"https://wire.test/{i}", name=f"w{i}", interval=60, next_poll=due) for i in range(n)]
+
+
+async def two_stores(location: str) -> tuple[Store, Store]:
+    """A second store on the same database stands for a second instance (SQLite: the same process's file)."""
+    one, two = open_store(location), open_store(location)
+    await one.open()
+    await two.open()
+    return one, two
+
+
+async def test_two_claimers_never_get_the_same_feed(location: str) -> None:
+    one, two = await two_stores(location)
+    try:
+        await one.add_feeds(feeds(40))
+        urls = [f.url for f in feeds(40)]
+        for minute in range(3):  # several rounds of racing claims, each lease made to run out before the next
+            got = await asyncio.gather(
+                *(store.claim_due_feeds(owner, urls, T0 + timedelta(minutes=minute), 30, 15)
+                  for owner, store in (("a", one), ("b", two), ("c", one), ("d", two)))
+            )  # fmt: skip
+            claimed = [s.url for states in got for s in states]
+            assert len(claimed) == len(set(claimed)) == 40  # every feed once; 4 × 15 would allow 60
+            assert all(len(states) <= 15 for states in got)
+    finally:
+        await one.close()
+        await two.close()
+
+
+async def test_claims_take_due_feeds_of_the_list_most_overdue_first(store: Store) -> None:
+    late, early, later, gone, unlisted = feeds(5)
+    await store.add_feeds([
+        replace(late, next_poll=T0 - timedelta(seconds=5)), replace(early, next_poll=T0 - timedelta(minutes=5)),
+        replace(later, next_poll=T0 + timedelta(seconds=1)), replace(gone, last_status="gone"), unlisted,
+    ])  # fmt: skip
+    listed = [late.url, early.url, later.url, gone.url]
+    claimed = await store.claim_due_feeds("a", listed, T0, 30, 10)
+    assert [s.url for s in claimed] == [early.url, late.url]  # not due, gone and unlisted feeds stay put
+    assert claimed[0].next_poll == T0 - timedelta(minutes=5)
+    assert [s.url for s in await store.claim_due_feeds("b", listed, T0, 30, 1)] == []  # both leased to a
+    assert [s.url for s in await store.claim_due_feeds("a", listed, T0, 30, 1)] == []  # also to a itself
+
+
+async def test_an_expired_lease_is_taken_over_and_a_saved_poll_frees_it(store: Store) -> None:
+    (feed,) = feeds(1)
+    await store.add_feeds([feed])
+    (mine,) = await store.claim_due_feeds("dead-instance", [feed.url], T0, 30, 5)
+    assert await store.claim_due_feeds("b", [feed.url], T0 + timedelta(seconds=29), 30, 5) == []
+    (taken,) = await store.claim_due_feeds("b", [feed.url], T0 + timedelta(seconds=30), 30, 5)
+    assert taken == mine == feed  # the stored state comes with the claim
+    polled = replace(taken, etag='"e2"', next_poll=T0 + timedelta(seconds=40))
+    await store.record_poll(polled, [], [])  # recording the poll frees the lease at once
+    (again,) = await store.claim_due_feeds("c", [feed.url], T0 + timedelta(seconds=40), 30, 5)
+    assert again == polled
+    await store.save_feed_state(replace(again, next_poll=T0 + timedelta(seconds=45)))  # so does a plain save
+    assert len(await store.claim_due_feeds("d", [feed.url], T0 + timedelta(seconds=45), 30, 5)) == 1
+
+
+async def test_a_stopping_instance_frees_only_its_own_feeds(store: Store) -> None:
+    mine, theirs = feeds(2)
+    await store.add_feeds([mine, theirs])
+    assert len(await store.claim_due_feeds("a", [mine.url], T0, 30, 5)) == 1
+    assert len(await store.claim_due_feeds("b", [theirs.url], T0, 30, 5)) == 1
+    await store.release_feeds("a")
+    urls = [mine.url, theirs.url]
+    assert [s.url for s in await store.claim_due_feeds("c", urls, T0, 30, 5)] == [mine.url]
+
+
+async def test_adding_feeds_leaves_existing_rows_alone(store: Store) -> None:
+    polled = replace(state(), etag='"e1"', primed=True, items_seen=7)
+    await store.save_feed_state(polled)
+    await store.add_feeds([state(), state(OTHER_FEED)])
+    assert await store.feed_states() == {FEED: polled, OTHER_FEED: state(OTHER_FEED)}
+    await store.add_feeds([])
+
+
+async def test_one_holder_per_destination_until_released_or_expired(location: str) -> None:
+    one, two = await two_stores(location)
+    try:
+        assert await one.claim_destinations("a", ["slack", "hook"], T0, 60) == ["slack", "hook"]
+        assert await two.claim_destinations("b", ["hook", "mail"], T0, 60) == ["mail"]
+        assert await one.claim_destinations("a", ["hook"], T0 + timedelta(seconds=50), 60) == ["hook"]  # renewed
+        assert await two.claim_destinations("b", ["hook"], T0 + timedelta(seconds=70), 60) == []
+        assert await two.claim_destinations("b", ["hook"], T0 + timedelta(seconds=110), 60) == ["hook"]  # expired
+        await two.release_destinations("b", {"hook": T0 + timedelta(seconds=120)})  # a rate limit still refilling
+        assert await one.claim_destinations("a", ["hook"], T0 + timedelta(seconds=115), 60) == []
+        assert await two.claim_destinations("b", ["hook"], T0 + timedelta(seconds=115), 60) == ["hook"]  # its own
+        await one.release_destinations("a", {"hook": T0})  # not a's to release: nothing changes
+        await two.release_destinations("b", {"hook": T0 + timedelta(seconds=116)})
+        assert await one.claim_destinations("a", ["hook"], T0 + timedelta(seconds=116), 60) == ["hook"]
+        assert await one.claim_destinations("a", [], T0, 60) == []
+    finally:
+        await one.close()
+        await two.close()
+
+
+async def test_due_alerts_of_chosen_destinations(store: Store) -> None:
+    first, second, third = alert(story(1), "a"), alert(story(2), "b"), alert(story(3), "a")
+    await queue(store, first, second, third)
+    assert [r.alert for r in await store.due_alerts(T0, 10, ["a"])] == [first, third]
+    assert [r.alert for r in await store.due_alerts(T0, 10, ["b", "c"])] == [second]
+    assert await store.due_alerts(T0, 10, []) == []
+    assert len(await store.due_alerts(T0, 10, None)) == 3
+
+
+async def test_stories_after_a_mark_are_what_others_recorded(location: str) -> None:
+    one, two = await two_stores(location)
+    try:
+        assert await one.stories_after(0, T0) == ([], 0)
+        old, first, second = story(1, at=T0 - timedelta(days=1)), story(2), story(3, OTHER_FEED)
+        await one.record_poll(state(), [seen(old), seen(first, cluster="c1")], [])
+        back, mark = await two.stories_after(0, T0)
+        assert [(s, c) for s, c in back] == [(first, "c1")]  # the old one is out of the window
+        await two.record_poll(state(OTHER_FEED), [seen(second, cluster="c1")], [])
+        third = story(4)
+        await one.record_poll(state(), [seen(third)], [])
+        after, newer = await one.stories_after(mark, T0, exclude=[third.key])  # one recorded third itself
+        assert [(s.id, c) for s, c in after] == [("item-3", "c1")] and newer > mark
+        assert await one.stories_after(newer, T0) == ([], newer)
+    finally:
+        await one.close()
+        await two.close()
+
+
+async def test_detection_is_one_instance_at_a_time(pg_location: str) -> None:
+    one, two = PostgresStore(pg_location), PostgresStore(pg_location)
+    await asyncio.gather(one.open(), two.open())
+    try:
+        order: list[str] = []
+
+        async def detect(store: Store, name: str, inside: asyncio.Event | None = None) -> None:
+            async with store.detection():
+                order.append(name + " in")
+                if inside:
+                    inside.set()
+                for _ in range(5):  # round trips to the server while holding the lock
+                    await store.feed_states()
+                order.append(name + " out")
+
+        entered = asyncio.Event()
+        first = asyncio.create_task(detect(one, "a", entered))
+        await entered.wait()
+        second = asyncio.create_task(detect(two, "b"))
+        await asyncio.gather(first, second)
+        assert order == ["a in", "a out", "b in", "b out"]
+    finally:
+        await asyncio.gather(one.close(), two.close())
 
 
 # --- the outbox -----------------------------------------------------------------------------------------------

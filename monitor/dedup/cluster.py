@@ -71,6 +71,9 @@ class _Seen:
     print: Footprint
 
 
+Measured = _Seen  # what Clusterer.measure returns: opaque to callers
+
+
 @dataclass(frozen=True, slots=True)
 class _Found:
     cluster: str | None  # None: the story starts its own cluster (a roundup of earlier stories)
@@ -111,9 +114,14 @@ class Clusterer:
         other = {id(key): key for key in self._clusters if id(key) not in own}
         return total + sum(sys.getsizeof(key) for key in other.values())
 
-    def add(self, story: Story) -> Assignment:
+    def measure(self, story: Story) -> Measured:
+        """The part of `add` that depends on the story alone (the costly part), so that it can be done ahead,
+        outside a lock; pass the result to `add` on this same clusterer."""
+        return self._measure(story)
+
+    def add(self, story: Story, measured: Measured | None = None) -> Assignment:
         """Decide whether `story` copies a story of the window, then remember it."""
-        seen = self._measure(story)
+        seen = measured if measured is not None and measured.key == story.key else self._measure(story)
         self._advance(seen.time)
         found = self._exact_match(seen)
         if found is None and self.config.enabled:

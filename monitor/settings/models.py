@@ -283,6 +283,7 @@ class Settings(_Model):
     watchlists: Path = Path("watchlists")  # a file or a folder of *.yaml, relative to the config file
     store: str = "wiremon.db"  # SQLite path, relative to the config file
     tick: Duration = 5.0  # how often the scheduler looks for due feeds
+    lease: Duration = 60.0  # how long a feed or destination stays claimed by one instance of a shared store
     concurrency: int = Field(default=16, ge=1, le=1000)  # polls in flight at once, all feeds together
     per_host: int = Field(default=2, ge=1, le=16)  # polls in flight at once to one host
     parse_workers: int | None = Field(default=None, ge=0, le=64)  # parsing processes; None: the cores; 0: a thread

@@ -5,7 +5,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from monitor.store.base import DisabledDestination, FeedState, OutboxRow, SeenStory, Store, Subscription, Thread
-from monitor.store.postgres import SCHEMES, PostgresStore
+from monitor.store.postgres import SCHEMES, PostgresStore, describe
 from monitor.store.sqlite import SQLiteStore
 
 
@@ -14,6 +14,11 @@ def open_store(location: str | Path) -> Store:
     if isinstance(location, str) and location.startswith(SCHEMES):
         return PostgresStore(location)
     return SQLiteStore(Path(location))
+
+
+def describe_location(location: str | Path) -> str:
+    """The location as logs show it: a PostgreSQL URL without its password, else the path."""
+    return describe(location) if isinstance(location, str) and location.startswith(SCHEMES) else str(location)
 
 
 @asynccontextmanager
@@ -29,5 +34,5 @@ async def opened_store(location: str | Path) -> AsyncIterator[Store]:
 
 __all__ = [
     "DisabledDestination", "FeedState", "OutboxRow", "SQLiteStore", "SeenStory", "Store", "Subscription", "Thread",
-    "open_store", "opened_store",
+    "describe_location", "open_store", "opened_store",
 ]

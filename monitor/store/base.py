@@ -1,11 +1,12 @@
 """The store interface: what the daemon keeps between polls and across restarts.
 
-SQLite implements it today; a PostgreSQL backend can implement the same protocol.
+SQLite (one instance) and PostgreSQL (one or several instances sharing it) implement it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -99,7 +100,21 @@ class Store(Protocol):
 
     async def feed_states(self) -> dict[str, FeedState]: ...
 
-    async def save_feed_state(self, state: FeedState) -> None: ...
+    async def save_feed_state(self, state: FeedState) -> None:
+        """Insert or overwrite the feed's row; frees its lease (the poll that held it is over)."""
+        ...
+
+    async def add_feeds(self, states: Sequence[FeedState]) -> None:
+        """Insert the feeds the store lacks; a row that exists (another instance's, say) is left alone."""
+        ...
+
+    async def claim_due_feeds(
+        self, owner: str, urls: Sequence[str], now: datetime, lease: float, limit: int
+    ) -> list[FeedState]:
+        """Lease to `owner` until now + `lease` seconds up to `limit` of these feeds that are due, not gone and not
+        leased (or whose lease ran out), most overdue first; returns their stored states. Two owners never get
+        the same feed while its lease runs; saving the feed's state frees it."""
+        ...
 
     async def known_items(self, feed_url: str, item_ids: list[str]) -> set[str]: ...
 
@@ -132,7 +147,38 @@ class Store(Protocol):
         """Remember a cluster's thread unless it has one already; returns the one kept."""
         ...
 
-    async def due_alerts(self, now: datetime, limit: int) -> list[OutboxRow]: ...
+    async def release_feeds(self, owner: str) -> None:
+        """Free the feed leases `owner` still holds (it is stopping): the others need not wait for them to run out."""
+        ...
+
+    def detection(self) -> AbstractAsyncContextManager[None]:
+        """Held around "catch up, decide what is new, record it": one instance at a time, across every instance
+        sharing the store (PostgreSQL: a transaction-scoped advisory lock; SQLite: one process, nothing to do)."""
+        ...
+
+    async def stories_after(
+        self, mark: int, since: datetime, exclude: Sequence[str] = ()
+    ) -> tuple[list[tuple[Story, str]], int]:
+        """Stories recorded after arrival number `mark` and fetched since `since`, in arrival order, with their
+        clusters, leaving out the story keys in `exclude`; and the newest arrival number (the next mark)."""
+        ...
+
+    async def claim_destinations(
+        self, owner: str, destinations: Sequence[str], now: datetime, lease: float
+    ) -> list[str]:
+        """Lease these destinations to `owner` until now + `lease` seconds where free, expired or already its
+        own (a renewal); returns the ones it holds now. Only the holder sends a destination's alerts."""
+        ...
+
+    async def release_destinations(self, owner: str, until: Mapping[str, datetime]) -> None:
+        """Give the destinations back: others may claim each from `until[destination]` on (`owner` at once)."""
+        ...
+
+    async def due_alerts(
+        self, now: datetime, limit: int, destinations: Sequence[str] | None = None
+    ) -> list[OutboxRow]:
+        """Pending alerts due by `now` in detection order (only these destinations', unless None)."""
+        ...
 
     async def mark_delivered(self, alert_id: str, now: datetime) -> None: ...
 

@@ -8,10 +8,10 @@ polls at once neither deadlock nor interleave one poll's alerts.
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import fields
-from datetime import datetime
+from datetime import datetime, timedelta
 from importlib import resources
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -30,6 +30,7 @@ SCHEMES = ("postgresql://", "postgres://")
 # pg_advisory_xact_lock keys: "wiremon" in ASCII, then which lock.
 MIGRATION_LOCK = 0x776972656D6F6E01  # held while the schema is brought up to date
 WRITE_LOCK = 0x776972656D6F6E02  # held by writes that touch many rows
+DETECT_LOCK = 0x776972656D6F6E03  # held around catch up + detect + record: one instance decides at a time
 POOL_MIN, POOL_MAX = 1, 5
 CONNECT_TIMEOUT = 10.0  # seconds to reach the server
 COMMAND_TIMEOUT = 60.0  # seconds a statement may take before the store counts as unwell
@@ -127,12 +128,35 @@ def _count(status: str) -> int:
 
 # FeedState field → feeds column; "interval" is an SQL keyword, hence the one rename.
 _FEED_COLUMNS = {f.name: "interval_s" if f.name == "interval" else f.name for f in fields(FeedState)}
-_SELECT_FEEDS = "SELECT " + ", ".join(f'{c} AS "{f}"' for f, c in _FEED_COLUMNS.items()) + " FROM feeds"
-_UPSERT_FEED = (
+_FEED_FIELDS = ", ".join(f'{c} AS "{f}"' for f, c in _FEED_COLUMNS.items())
+_SELECT_FEEDS = f"SELECT {_FEED_FIELDS} FROM feeds"
+_INSERT_FEED = (
     f"INSERT INTO feeds ({', '.join(_FEED_COLUMNS.values())})"
     f" VALUES ({', '.join(f'${n}' for n in range(1, len(_FEED_COLUMNS) + 1))})"
-    " ON CONFLICT (url) DO UPDATE SET " + ", ".join(f"{c} = EXCLUDED.{c}" for c in _FEED_COLUMNS.values() if c != "url")
 )
+_UPSERT_FEED = (  # saving a poll's outcome also frees the feed's lease
+    _INSERT_FEED + " ON CONFLICT (url) DO UPDATE SET "
+    + ", ".join(f"{c} = EXCLUDED.{c}" for c in _FEED_COLUMNS.values() if c != "url")
+    + ", lease_owner = NULL, lease_until = NULL"
+)
+# SKIP LOCKED: a feed another instance is claiming right now is not waited for; it is simply not ours. A row
+# claimed and committed meanwhile is checked again against the lease condition (READ COMMITTED re-check).
+_CLAIM_FEEDS = f"""
+UPDATE feeds SET lease_owner = $1, lease_until = $2
+WHERE url IN (
+    SELECT url FROM feeds
+    WHERE url = ANY($3::text[]) AND next_poll <= $4 AND last_status IS DISTINCT FROM 'gone'
+        AND (lease_until IS NULL OR lease_until <= $4)
+    ORDER BY next_poll LIMIT $5
+    FOR UPDATE SKIP LOCKED)
+RETURNING {_FEED_FIELDS}"""
+# A row locked by a concurrent claim is re-read after it commits: the WHERE then sees the other owner's lease.
+_CLAIM_DESTINATIONS = """
+INSERT INTO destination_leases (destination, owner, lease_until)
+SELECT d, $2, $3 FROM unnest($1::text[]) AS d
+ON CONFLICT (destination) DO UPDATE SET owner = EXCLUDED.owner, lease_until = EXCLUDED.lease_until
+WHERE destination_leases.owner = EXCLUDED.owner OR destination_leases.lease_until <= $4
+RETURNING destination"""
 _INSERT_STORY = (
     "INSERT INTO stories (key, feed_url, item_id, identity, cluster, source, title, summary, link, published,"
     " fetched_at, watchlists, content) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
@@ -155,6 +179,15 @@ _UPSERT_SUBSCRIPTION = (
     " ON CONFLICT (feed_url) DO UPDATE SET "
     + ", ".join(f"{c} = EXCLUDED.{c}" for c in _SUBSCRIPTION_FIELDS if c != "feed_url")
 )
+
+# The newest arrival number comes with the rows (one row of NULLs when there are none after the mark).
+_STORIES_AFTER = """
+WITH top AS (SELECT COALESCE(MAX(arrival), 0) AS newest FROM stories)
+SELECT top.newest, s.item_id, s.feed_url, s.source, s.title, s.summary, s.content, s.link, s.published,
+    s.fetched_at, s.cluster
+FROM top LEFT JOIN stories s ON s.arrival > $1 AND s.arrival <= top.newest AND s.fetched_at >= $2
+    AND NOT (s.key = ANY($3::text[]))
+ORDER BY s.arrival"""
 _OUTBOX_ROW = "SELECT payload, status, attempts, next_attempt, last_error, seq FROM outbox"
 
 
@@ -247,6 +280,20 @@ class PostgresStore:
         async with self._connection() as conn:
             await self._save_feed(conn, state)
 
+    async def add_feeds(self, states: Sequence[FeedState]) -> None:
+        rows = [[_text(v) if isinstance(v, str) else v for v in (getattr(s, n) for n in _FEED_COLUMNS)] for s in states]
+        async with self._connection() as conn:
+            await conn.executemany(_INSERT_FEED + " ON CONFLICT (url) DO NOTHING", rows)
+
+    async def claim_due_feeds(
+        self, owner: str, urls: Sequence[str], now: datetime, lease: float, limit: int
+    ) -> list[FeedState]:
+        async with self._connection() as conn:
+            rows = await conn.fetch(
+                _CLAIM_FEEDS, owner, now + timedelta(seconds=lease), [_text(u) for u in urls], now, limit
+            )
+        return sorted((FeedState(**dict(r)) for r in rows), key=lambda s: s.next_poll)
+
     # --- stories ---------------------------------------------------------------------------------------
 
     async def known_items(self, feed_url: str, item_ids: list[str]) -> set[str]:
@@ -300,7 +347,7 @@ class PostgresStore:
             queued = await conn.fetch(_INSERT_ALERTS, *_alert_columns(alerts)) if alerts else []
         return len(queued)
 
-    # --- outbox ----------------------------------------------------------------------------------------
+    # --- several instances: feed leases, the detection lock, catching up, destination leases --------------
 
     async def cluster_destinations(self, clusters: list[str]) -> dict[str, set[str]]:
         async with self._connection() as conn:
@@ -335,12 +382,56 @@ class PostgresStore:
             return await self.thread(t.cluster, t.destination) or t
         return Thread(t.cluster, t.destination, row[0], row[1], row[2], row[3])
 
-    async def due_alerts(self, now: datetime, limit: int) -> list[OutboxRow]:
+    async def release_feeds(self, owner: str) -> None:
+        async with self._connection() as conn:
+            await conn.execute("UPDATE feeds SET lease_owner = NULL, lease_until = NULL WHERE lease_owner = $1", owner)
+
+    @asynccontextmanager
+    async def detection(self) -> AsyncIterator[None]:
+        """A transaction holding the detection lock on a connection of its own; the store calls inside use
+        others. The lock goes with the transaction, also when the process dies (the server drops its session)."""
+        async with self._connection() as conn, conn.transaction():
+            await conn.execute("SELECT pg_advisory_xact_lock($1)", DETECT_LOCK)
+            yield
+
+    async def stories_after(
+        self, mark: int, since: datetime, exclude: Sequence[str] = ()
+    ) -> tuple[list[tuple[Story, str]], int]:
+        async with self._connection() as conn:  # one statement, so the mark and the rows are one snapshot
+            rows = await conn.fetch(_STORIES_AFTER, mark, since, list(exclude))
+        newest: int = rows[0]["newest"]
+        found = [(_story(r, r["content"]), r["cluster"]) for r in rows if r["item_id"] is not None]
+        return found, max(newest, mark)
+
+    async def claim_destinations(
+        self, owner: str, destinations: Sequence[str], now: datetime, lease: float
+    ) -> list[str]:
+        async with self._connection() as conn:
+            rows = await conn.fetch(
+                _CLAIM_DESTINATIONS, [_text(d) for d in destinations], owner, now + timedelta(seconds=lease), now
+            )
+        held = {r[0] for r in rows}
+        return [d for d in destinations if _text(d) in held]
+
+    async def release_destinations(self, owner: str, until: Mapping[str, datetime]) -> None:
+        async with self._connection() as conn:
+            await conn.executemany(
+                "UPDATE destination_leases SET lease_until = $1 WHERE destination = $2 AND owner = $3",
+                [(when, _text(destination), owner) for destination, when in until.items()],
+            )
+
+    # --- outbox ----------------------------------------------------------------------------------------
+
+    async def due_alerts(
+        self, now: datetime, limit: int, destinations: Sequence[str] | None = None
+    ) -> list[OutboxRow]:
+        chosen = None if destinations is None else [_text(d) for d in destinations]
         async with self._connection() as conn:
             rows = await conn.fetch(
                 f"{_OUTBOX_ROW} WHERE status = 'pending' AND next_attempt <= $1"
+                " AND ($3::text[] IS NULL OR destination = ANY($3::text[]))"
                 " AND destination NOT IN (SELECT name FROM disabled_destinations) ORDER BY seq LIMIT $2",
-                now, limit,
+                now, limit, chosen,
             )  # fmt: skip
         return [_outbox_row(r) for r in rows]
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import asyncio
 import json
 import sqlite3
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
-from datetime import datetime
+from contextlib import asynccontextmanager, contextmanager
+from datetime import datetime, timedelta
 from importlib import resources
 from pathlib import Path
 from typing import Any, TypeVar
@@ -94,6 +94,9 @@ class SQLiteStore:
                 db.execute("PRAGMA busy_timeout=5000")
                 db.execute("PRAGMA foreign_keys=ON")
                 self._migrate(db)
+                # One process uses a SQLite store: leases a previous run left behind (killed mid-poll) are void.
+                db.execute("UPDATE feeds SET lease_owner = NULL, lease_until = NULL WHERE lease_owner IS NOT NULL")
+                db.execute("DELETE FROM destination_leases")
             except sqlite3.Error as exc:
                 raise StoreError(f"cannot open store {self.path}: {exc}") from exc
             self._db = db
@@ -122,27 +125,27 @@ class SQLiteStore:
 
     # --- feeds -----------------------------------------------------------------------------------------
 
-    async def feed_states(self) -> dict[str, FeedState]:
-        def read(db: sqlite3.Connection) -> dict[str, FeedState]:
-            rows = db.execute(
-                "SELECT url, name, interval_s, next_poll, etag, last_modified, body_hash, primed,"
-                " consecutive_errors, last_status, last_error, last_polled, last_success, items_seen,"
-                " fetch_url, redirect_candidate, redirect_count FROM feeds"
-            ).fetchall()
-            return {
-                r[0]: FeedState(
-                    url=r[0], name=r[1], interval=r[2], next_poll=from_iso(r[3]), etag=r[4],
-                    last_modified=r[5], body_hash=r[6], primed=bool(r[7]), consecutive_errors=r[8],
-                    last_status=r[9], last_error=r[10], last_polled=_opt(r[11]), last_success=_opt(r[12]),
-                    items_seen=r[13],
-                    fetch_url=r[14],
-                    redirect_candidate=r[15],
-                    redirect_count=r[16],
-                )
-                for r in rows
-            }
+    _FEED_SELECT = (
+        "SELECT url, name, interval_s, next_poll, etag, last_modified, body_hash, primed,"
+        " consecutive_errors, last_status, last_error, last_polled, last_success, items_seen,"
+        " fetch_url, redirect_candidate, redirect_count FROM feeds"
+    )
 
-        return await self._run(read)
+    @classmethod
+    def _read_feeds(cls, db: sqlite3.Connection, where: str = "", params: Sequence[object] = ()) -> list[FeedState]:
+        rows = db.execute(cls._FEED_SELECT + where, params).fetchall()
+        return [
+            FeedState(
+                url=r[0], name=r[1], interval=r[2], next_poll=from_iso(r[3]), etag=r[4],
+                last_modified=r[5], body_hash=r[6], primed=bool(r[7]), consecutive_errors=r[8],
+                last_status=r[9], last_error=r[10], last_polled=_opt(r[11]), last_success=_opt(r[12]),
+                items_seen=r[13], fetch_url=r[14], redirect_candidate=r[15], redirect_count=r[16],
+            )
+            for r in rows
+        ]
+
+    async def feed_states(self) -> dict[str, FeedState]:
+        return {s.url: s for s in await self._run(self._read_feeds)}
 
     @staticmethod
     def _save_feed(db: sqlite3.Connection, s: FeedState) -> None:
@@ -158,7 +161,7 @@ class SQLiteStore:
             " last_error=excluded.last_error, last_polled=excluded.last_polled,"
             " last_success=excluded.last_success, items_seen=excluded.items_seen,"
             " fetch_url=excluded.fetch_url, redirect_candidate=excluded.redirect_candidate,"
-            " redirect_count=excluded.redirect_count",
+            " redirect_count=excluded.redirect_count, lease_owner=NULL, lease_until=NULL",
             (
                 s.url, s.name, s.interval, iso(s.next_poll), s.etag, s.last_modified, s.body_hash,
                 int(s.primed), s.consecutive_errors, s.last_status, s.last_error,
@@ -170,6 +173,38 @@ class SQLiteStore:
 
     async def save_feed_state(self, state: FeedState) -> None:
         await self._run(lambda db: self._save_feed(db, state))
+
+    async def add_feeds(self, states: Sequence[FeedState]) -> None:
+        def write(db: sqlite3.Connection) -> None:
+            with _transaction(db):
+                for state in states:
+                    if not db.execute("SELECT 1 FROM feeds WHERE url = ?", (state.url,)).fetchone():
+                        self._save_feed(db, state)
+
+        await self._run(write)
+
+    async def claim_due_feeds(
+        self, owner: str, urls: Sequence[str], now: datetime, lease: float, limit: int
+    ) -> list[FeedState]:
+        def claim(db: sqlite3.Connection) -> list[FeedState]:
+            with _transaction(db):
+                due = [
+                    row[0]
+                    for row in db.execute(
+                        "SELECT url FROM feeds WHERE url IN (SELECT value FROM json_each(?)) AND next_poll <= ?"
+                        " AND (last_status IS NULL OR last_status <> 'gone')"
+                        " AND (lease_until IS NULL OR lease_until <= ?) ORDER BY next_poll LIMIT ?",
+                        (json.dumps(list(urls)), iso(now), iso(now), limit),
+                    )
+                ]
+                db.execute(
+                    "UPDATE feeds SET lease_owner = ?, lease_until = ? WHERE url IN (SELECT value FROM json_each(?))",
+                    (owner, iso(now + timedelta(seconds=lease)), json.dumps(due)),
+                )
+                claimed = self._read_feeds(db, " WHERE url IN (SELECT value FROM json_each(?))", (json.dumps(due),))
+            return sorted(claimed, key=lambda s: s.next_poll)
+
+        return await self._run(claim)
 
     # --- stories ---------------------------------------------------------------------------------------
 
@@ -280,13 +315,78 @@ class SQLiteStore:
 
         return await self._run(write)
 
-    async def due_alerts(self, now: datetime, limit: int) -> list[OutboxRow]:
+    # --- several instances (SQLite: one; same semantics) ---------------------------------------------
+
+    async def release_feeds(self, owner: str) -> None:
+        sql = "UPDATE feeds SET lease_owner = NULL, lease_until = NULL WHERE lease_owner = ?"
+        await self._run(lambda db: db.execute(sql, (owner,)))
+
+    @asynccontextmanager
+    async def detection(self) -> AsyncIterator[None]:
+        yield  # one process: the pipeline's own lock is enough
+
+    async def stories_after(
+        self, mark: int, since: datetime, exclude: Sequence[str] = ()
+    ) -> tuple[list[tuple[Story, str]], int]:
+        def read(db: sqlite3.Connection) -> tuple[list[tuple[Story, str]], int]:
+            newest = db.execute("SELECT COALESCE(MAX(rowid), 0) FROM stories").fetchone()[0]
+            rows = db.execute(
+                "SELECT item_id, feed_url, source, title, summary, content, link, published, fetched_at, cluster"
+                " FROM stories WHERE rowid > ? AND rowid <= ? AND fetched_at >= ?"
+                " AND key NOT IN (SELECT value FROM json_each(?)) ORDER BY rowid",
+                (mark, newest, iso(since), json.dumps(list(exclude))),
+            )
+            stories = [
+                (Story(r[0], r[1], r[2], r[3], r[4], r[5], r[6], from_iso(r[7]), from_iso(r[8])), r[9]) for r in rows
+            ]
+            return stories, max(newest, mark)
+
+        return await self._run(read)
+
+    async def claim_destinations(
+        self, owner: str, destinations: Sequence[str], now: datetime, lease: float
+    ) -> list[str]:
+        def claim(db: sqlite3.Connection) -> list[str]:
+            with _transaction(db):
+                db.executemany(
+                    "INSERT INTO destination_leases (destination, owner, lease_until) VALUES (?, ?, ?)"
+                    " ON CONFLICT (destination) DO UPDATE SET owner = excluded.owner,"
+                    " lease_until = excluded.lease_until"
+                    " WHERE destination_leases.owner = excluded.owner OR destination_leases.lease_until <= ?",
+                    [(d, owner, iso(now + timedelta(seconds=lease)), iso(now)) for d in destinations],
+                )
+                rows = db.execute(
+                    "SELECT destination FROM destination_leases WHERE owner = ?"
+                    " AND destination IN (SELECT value FROM json_each(?))",
+                    (owner, json.dumps(list(destinations))),
+                )
+                held = {r[0] for r in rows}
+            return [d for d in destinations if d in held]
+
+        return await self._run(claim)
+
+    async def release_destinations(self, owner: str, until: Mapping[str, datetime]) -> None:
+        def write(db: sqlite3.Connection) -> None:
+            db.executemany(
+                "UPDATE destination_leases SET lease_until = ? WHERE destination = ? AND owner = ?",
+                [(iso(when), destination, owner) for destination, when in until.items()],
+            )
+
+        await self._run(write)
+
+    # --- outbox ----------------------------------------------------------------------------------------
+
+    async def due_alerts(
+        self, now: datetime, limit: int, destinations: Sequence[str] | None = None
+    ) -> list[OutboxRow]:
         def read(db: sqlite3.Connection) -> list[OutboxRow]:
+            only = "" if destinations is None else " AND destination IN (SELECT value FROM json_each(?))"
+            chosen = () if destinations is None else (json.dumps(list(destinations)),)
             rows = db.execute(
                 "SELECT payload, status, attempts, next_attempt, last_error, seq FROM outbox"
-                " WHERE status = 'pending' AND next_attempt <= ?"
+                f" WHERE status = 'pending' AND next_attempt <= ?{only}"
                 " AND destination NOT IN (SELECT name FROM disabled_destinations) ORDER BY seq LIMIT ?",
-                (iso(now), limit),
+                (iso(now), *chosen, limit),
             ).fetchall()
             return [OutboxRow(alert_from_json(r[0]), r[1], r[2], from_iso(r[3]), r[4], r[5]) for r in rows]
 
