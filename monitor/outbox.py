@@ -30,6 +30,7 @@ log = logging.getLogger("wiremon.outbox")
 # Seconds to wait after the n-th failed attempt (the Standard Webhooks schedule); the last row repeats.
 # A destination's `retry:` replaces it; every wait is jittered ±10 % (deliver/cadence.py).
 RETRY_SCHEDULE: tuple[float, ...] = pace.STANDARD_RETRY
+MIN_THROTTLE = 1.0  # seconds: a rate-limit answer asking for no wait at all still waits this long
 BATCH = 200  # alerts read from the store per round
 BLOCKED_RECHECK = 1.0  # seconds between claims of a destination another instance is sending for
 
@@ -231,9 +232,14 @@ class Deliverer:
                         await self.store.mark_dead(row.alert.id, reason)
                     self.metrics.alert(destination, "dead")
                     log_event(log, "alert.dead", logging.ERROR, destination=destination, reason=reason)
-                case Retry(reason=reason, after=after):
+                case Retry(reason=reason, after=after, throttled=throttled):
                     first = unit_rows[0]
                     delay = retry_delay(first.attempts + 1, after, cadence.retry, first.alert.id)
+                    if throttled:  # "too many": exactly as long as it asked, and the whole destination waits
+                        delay = max(after if after is not None else delay, MIN_THROTTLE)
+                        if limiter:
+                            limiter.hold(now, delay)
+                        self.held[destination] = now + timedelta(seconds=delay)
                     # later rows of this destination (the rest of a digest too) wait behind the first one
                     await self.store.mark_retry(first.alert.id, now + timedelta(seconds=delay), reason)
                     self.metrics.alert(destination, "retry")

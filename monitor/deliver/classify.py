@@ -26,6 +26,7 @@ Key = int | str | type[BaseException]
 class Rule:
     kind: Kind
     reason: str
+    throttled: bool = False  # Retry only: a rate-limit answer, held for the whole destination (outbox.py)
 
 
 # fmt: off
@@ -66,8 +67,8 @@ RULES: Final[Mapping[Key, Rule]] = {
     "slack:missing_scope": Rule(Disabled, "the Slack app lacks the chat:write scope"),
     "slack:not_allowed_token_type": Rule(Disabled, "Slack needs a bot token (xoxb-…) here"),
     "slack:restricted_action": Rule(Disabled, "a Slack workspace setting forbids the app to post here"),
-    "slack:ratelimited": Rule(Retry, "Slack rate limited this app"),  # 429 with Retry-After
-    "slack:message_limit_exceeded": Rule(Retry, "Slack says too many messages are being sent"),
+    "slack:ratelimited": Rule(Retry, "Slack rate limited this app", throttled=True),  # 429 with Retry-After
+    "slack:message_limit_exceeded": Rule(Retry, "Slack says too many messages are being sent", throttled=True),
     "slack:internal_error": Rule(Retry, "Slack had an internal error"),
     "slack:fatal_error": Rule(Retry, "Slack had an internal error"),
     "slack:service_unavailable": Rule(Retry, "Slack is unavailable"),
@@ -88,7 +89,8 @@ RULES: Final[Mapping[Key, Rule]] = {
     # and one without a row here falls back to its HTTP row below ---
     "teams:400": Rule(Dead, "Teams could not post this card"),  # a bad card: resending cannot help
     "teams:413": Rule(Dead, "the card is too large for Teams"),  # over 28 KB
-    "teams:429": Rule(Retry, "Teams throttled this webhook"),  # no Retry-After comes with it: the schedule waits
+    # no Retry-After comes with it: the schedule's first step waits, for the whole destination
+    "teams:429": Rule(Retry, "Teams throttled this webhook", throttled=True),
     # --- exact HTTP statuses ---
     400: Rule(Dead, "the receiver rejected this alert"),  # malformed for this receiver: resending cannot help
     413: Rule(Dead, "the alert is too large for the receiver"),  # a property of this alert
@@ -103,7 +105,7 @@ RULES: Final[Mapping[Key, Rule]] = {
     410: Rule(Disabled, "the receiver is gone"),  # Standard Webhooks: 410 means stop sending
     408: Rule(Retry, "the receiver timed out reading the request"),  # transient
     425: Rule(Retry, "the receiver asked us to retry later"),  # Too Early: transient by definition
-    429: Rule(Retry, "rate limited"),  # wait at least its Retry-After
+    429: Rule(Retry, "rate limited", throttled=True),  # wait at least its Retry-After
     503: Rule(Retry, "the receiver is unavailable"),  # often with a Retry-After
     # --- status classes, when no exact row matched ---
     "2xx": Rule(Delivered, "accepted"),
@@ -191,7 +193,7 @@ def _outcome(rule: Rule, reason: str, after: float | None) -> DeliveryOutcome:
     if rule.kind is Delivered:
         return Delivered()
     if rule.kind is Retry:
-        return Retry(reason, after)
+        return Retry(reason, after, rule.throttled)
     if rule.kind is Dead:
         return Dead(reason)
     return Disabled(reason)

@@ -18,10 +18,13 @@ class Delivered:
 
 @dataclass(frozen=True, slots=True)
 class Retry:
-    """A passing failure: send the same alert again later. `after` is the server's Retry-After, in seconds."""
+    """A passing failure: send the same alert again later. `after` is the server's Retry-After, in seconds.
+    `throttled`: the destination said it is taking too much (429): the whole destination waits, not only this
+    alert, and for exactly as long as it asked."""
 
     reason: str
     after: float | None = None
+    throttled: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -76,12 +76,14 @@ class RateLimit:
             self._updated = now
 
     def hold(self, now: datetime, seconds: float) -> None:
-        """The destination said it takes nothing more for `seconds`: no sends until then (the later hold wins)."""
+        """The destination said it takes nothing more for `seconds`: no sends until then (the later hold wins),
+        and then one at a time at the rate — the burst it refused is not tried again at once."""
         if not math.isfinite(seconds) or seconds <= 0:
             return
         until = now + timedelta(seconds=min(seconds, MAX_HOLD))
         if self._held_until is None or until > self._held_until:
             self._held_until = until
+            self._tokens, self._updated = 1.0, until  # the bucket refills from the end of the hold
 
     def _tokens_at(self, now: datetime) -> float:
         if self._updated is None:
