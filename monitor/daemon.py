@@ -11,6 +11,7 @@ import secrets
 import socket
 import sys
 import time
+from collections import deque
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
@@ -292,19 +293,30 @@ class Daemon:
         another. The lease (store.claim_due_feeds) makes one instance of those sharing a store poll a feed, and
         the claimed row is the feed's state: another instance may have polled it last. Only as many feeds are
         claimed as there are free poll slots (`concurrency`), and more as polls finish, while any are due, for
-        one tick's length (then the next tick goes on: a backlog never makes a tick endless)."""
+        one tick's length (then the next tick goes on: a backlog never makes a tick endless).
+
+        The candidates are the feeds the stored states (read at the start of every tick) say are due, most
+        overdue first; each claim names only as many as there are free slots, so a claim costs the
+        same with ten feeds or ten thousand."""
         feeds = {f.url: f for f in self.settings.feeds}
+        await self._refresh_states(feeds)
+        now = self.clock.now()
+        due = sorted((s for url, s in self.states.items() if url in feeds and s.next_poll <= now and not s.gone),
+                     key=lambda s: s.next_poll)  # fmt: skip
+        pending = deque(s.url for s in due)
         claiming_until = time.monotonic() + self.settings.tick
         tasks: list[asyncio.Task[PollReport]] = []
         running: set[asyncio.Task[PollReport]] = set()
         try:
             while True:
-                free = self.settings.concurrency - len(running)
-                claimed = await self._claim(feeds, free)
+                claimed: list[FeedState] = []
+                while pending and len(claimed) < (free := self.settings.concurrency - len(running)):
+                    names = [pending.popleft() for _ in range(min(free - len(claimed), len(pending)))]
+                    claimed += await self._claim(names)  # those not claimed: polled or held by another instance
                 started = [asyncio.create_task(self._poll(feeds[s.url])) for s in claimed]
                 tasks += started
                 running.update(started)
-                if len(claimed) < free or not running or time.monotonic() >= claiming_until:
+                if not pending or not running or time.monotonic() >= claiming_until:
                     break  # nothing more is due (or the tick is over): the rest only needs finishing
                 done, running = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
                 self._wake_deliverer(done)
@@ -314,14 +326,12 @@ class Daemon:
         finally:
             for task in running:  # cancelled (a stop past its deadline): the polls go with it
                 task.cancel()
-        await self._refresh_states(feeds)
         return [task.result() for task in tasks]
 
-    async def _claim(self, feeds: dict[str, FeedConfig], limit: int) -> list[FeedState]:
+    async def _claim(self, urls: list[str]) -> list[FeedState]:
         try:
-            claimed = await self.store.claim_due_feeds(
-                self.instance, list(feeds), self.clock.now(), self.settings.lease, limit
-            )
+            claimed = await self.store.claim_due_feeds(self.instance, urls, self.clock.now(), self.settings.lease,
+                                                       len(urls))  # fmt: skip
         except StoreError as exc:  # the next tick tries again; nothing was claimed, nothing is lost
             log_event(log, "store.unavailable", logging.ERROR, reason=str(exc), note="no feeds claimed")
             return []
@@ -335,7 +345,8 @@ class Daemon:
             self._deliverer.wake()
 
     async def _refresh_states(self, feeds: dict[str, FeedConfig]) -> None:
-        """What the status server shows: the stored states, which include the polls of other instances."""
+        """The stored states, which include the polls of other instances and `wiremon feeds --retry`: what the
+        status server shows and what the next claims choose from."""
         try:
             stored = await self.store.feed_states()
         except StoreError:
