@@ -65,7 +65,7 @@ def _teams(
 def _webhook(
     dest: DestinationConfig, session: aiohttp.ClientSession, clock: Clock, console: TextIO, threads: ThreadStore | None
 ) -> Sink:
-    return WebhookSink(dest.name, _url(dest), dest.secret, session, clock, _timeout(dest), _limiter(dest))
+    return WebhookSink(dest.name, _url(dest), dest.secrets or None, session, clock, _timeout(dest), _limiter(dest))
 
 
 SINK_TYPES: Mapping[str, SinkFactory] = {

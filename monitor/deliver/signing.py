@@ -37,11 +37,15 @@ def sign(secret: str, msg_id: str, timestamp: int, body: bytes) -> str:
     return f"{VERSION},{_digest(secret_key(secret), msg_id, timestamp, body)}"
 
 
-def webhook_headers(msg_id: str, timestamp: int, body: bytes, secret: str | None) -> dict[str, str]:
-    """webhook-id and webhook-timestamp always; webhook-signature when there is a secret."""
+def webhook_headers(
+    msg_id: str, timestamp: int, body: bytes, secret: str | Sequence[str] | None
+) -> dict[str, str]:
+    """webhook-id and webhook-timestamp always; webhook-signature when there are secrets: one signature per
+    secret, space-separated, so a receiver holding any of them (during a rotation) can verify."""
     headers = {"webhook-id": msg_id, "webhook-timestamp": str(timestamp)}
-    if secret:
-        headers["webhook-signature"] = sign(secret, msg_id, timestamp, body)
+    secrets = [secret] if isinstance(secret, str) else list(secret or ())
+    if secrets:
+        headers["webhook-signature"] = " ".join(sign(s, msg_id, timestamp, body) for s in secrets)
     return headers
 
 

@@ -56,7 +56,7 @@ def encode(body: dict[str, Any]) -> bytes:
 class WebhookSink:
     name: str
     url: str
-    secret: str | None
+    secret: str | tuple[str, ...] | None  # several while receivers move to a new secret: each signs
     session: aiohttp.ClientSession
     clock: Clock
     timeout: aiohttp.ClientTimeout

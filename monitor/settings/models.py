@@ -125,7 +125,7 @@ class DestinationConfig(_Model):
     name: str = Field(min_length=1)
     type: Literal["console", "slack", "webhook", "discord", "teams"]
     url: str | None = None
-    secret: str | None = None  # Standard Webhooks secret, "whsec_<base64>"; webhook only
+    secret: str | list[str] | None = None  # Standard Webhooks "whsec_<base64>", or several (rotation); webhook only
     timeout: Duration = 10.0
     template: str | None = Field(default=None, min_length=1)  # the alert's short text, e.g. "{source}: {title}"
     rate_limit: RateLimitConfig | None = None  # None: the type's default (monitor/deliver/ratelimit.py)
@@ -156,17 +156,27 @@ class DestinationConfig(_Model):
 
     @field_validator("secret")
     @classmethod
-    def _secret(cls, value: str | None) -> str | None:
+    def _secret(cls, value: str | list[str] | None) -> str | list[str] | None:
         if value is None:
             return None
-        raw = value.removeprefix("whsec_")
-        try:
-            key = base64.b64decode(raw, validate=True)
-        except ValueError as exc:
-            raise ValueError("a webhook secret is 'whsec_' followed by base64") from exc
-        if len(key) < 16:
-            raise ValueError("a webhook secret must hold at least 16 bytes (24 base64 characters)")
+        for one in [value] if isinstance(value, str) else value:
+            raw = one.removeprefix("whsec_")
+            try:
+                key = base64.b64decode(raw, validate=True)
+            except ValueError as exc:
+                raise ValueError("a webhook secret is 'whsec_' followed by base64") from exc
+            if len(key) < 16:
+                raise ValueError("a webhook secret must hold at least 16 bytes (24 base64 characters)")
+        if not isinstance(value, str) and not 1 <= len(value) <= 5:
+            raise ValueError("list one to five secrets: the new one and those receivers may still hold")
         return value
+
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        """The secrets alerts are signed with: one, or several while receivers move to a new one."""
+        if self.secret is None:
+            return ()
+        return (self.secret,) if isinstance(self.secret, str) else tuple(self.secret)
 
     @field_validator("api_url")
     @classmethod
