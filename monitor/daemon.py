@@ -295,15 +295,15 @@ class Daemon:
         claimed as there are free poll slots (`concurrency`), and more as polls finish, while any are due, for
         one tick's length (then the next tick goes on: a backlog never makes a tick endless).
 
-        The candidates are the feeds the stored states (read at the start of every tick) say are due, most
-        overdue first; each claim names only as many as there are free slots, so a claim costs the
-        same with ten feeds or ten thousand."""
+        The candidates are the feeds the store says are due (store.due_feeds, an index read), most overdue
+        first; each claim names only as many as there are free slots, so a claim costs the same with ten feeds
+        or ten thousand."""
         feeds = {f.url: f for f in self.settings.feeds}
-        await self._refresh_states(feeds)
-        now = self.clock.now()
-        due = sorted((s for url, s in self.states.items() if url in feeds and s.next_poll <= now and not s.gone),
-                     key=lambda s: s.next_poll)  # fmt: skip
-        pending = deque(s.url for s in due)
+        try:
+            pending = deque(url for url in await self.store.due_feeds(self.clock.now()) if url in feeds)
+        except StoreError as exc:  # the next tick tries again; nothing was claimed, nothing is lost
+            log_event(log, "store.unavailable", logging.ERROR, reason=str(exc), note="no feeds claimed")
+            return []
         claiming_until = time.monotonic() + self.settings.tick
         tasks: list[asyncio.Task[PollReport]] = []
         running: set[asyncio.Task[PollReport]] = set()
@@ -343,15 +343,6 @@ class Daemon:
     def _wake_deliverer(self, done: set[asyncio.Task[PollReport]]) -> None:
         if self._deliverer and any(not t.exception() and t.result().alerts for t in done):
             self._deliverer.wake()
-
-    async def _refresh_states(self, feeds: dict[str, FeedConfig]) -> None:
-        """The stored states, which include the polls of other instances and `wiremon feeds --retry`: what the
-        status server shows and what the next claims choose from."""
-        try:
-            stored = await self.store.feed_states()
-        except StoreError:
-            return  # the claim will say so on the next tick
-        self.states.update((url, state) for url, state in stored.items() if url in feeds)
 
     async def _poll(self, feed: FeedConfig) -> PollReport:
         assert self._pipeline is not None, "the daemon is not started"

@@ -29,7 +29,11 @@ class DaemonStatus:
 
     async def feeds(self) -> list[FeedRow]:
         d = self._daemon
-        rows = [feed_row(feed, d.states.get(feed.url)) for feed in d.settings.feeds]
+        try:  # the stored states: with several instances on one store, the others' polls too
+            states = await d.store.feed_states()
+        except StoreError:
+            states = d.states
+        rows = [feed_row(feed, states.get(feed.url)) for feed in d.settings.feeds]
         for row in rows:
             row["push"] = d.websub.describe(row["url"]) if d.websub else None
         return rows

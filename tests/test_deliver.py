@@ -513,7 +513,7 @@ async def test_build_sinks_makes_one_sink_per_destination(
         "slack": SlackSink, "hook": WebhookSink, "plain": WebhookSink, "discord": DiscordSink, "teams": TeamsSink,
     }  # fmt: skip
     hook = sinks["hook"]
-    assert isinstance(hook, WebhookSink) and hook.secret == SECRET and hook.timeout.total == 7
+    assert isinstance(hook, WebhookSink) and hook.secret == (SECRET,) and hook.timeout.total == 7
     assert all(sink.name == name for name, sink in sinks.items())
 
 

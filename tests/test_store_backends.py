@@ -276,6 +276,17 @@ async def test_claims_take_due_feeds_of_the_list_most_overdue_first(store: Store
     assert [s.url for s in await store.claim_due_feeds("a", listed, T0, 30, 1)] == []  # also to a itself
 
 
+async def test_due_feeds_are_the_unleased_due_ones_most_overdue_first(store: Store) -> None:
+    late, early, later, gone, leased = feeds(5)
+    await store.add_feeds([
+        replace(late, next_poll=T0 - timedelta(seconds=5)), replace(early, next_poll=T0 - timedelta(minutes=5)),
+        replace(later, next_poll=T0 + timedelta(seconds=1)), replace(gone, last_status="gone"), leased,
+    ])  # fmt: skip
+    assert await store.claim_due_feeds("a", [leased.url], T0, 30, 1)
+    assert await store.due_feeds(T0) == [early.url, late.url]
+    assert await store.due_feeds(T0 + timedelta(seconds=30)) == [early.url, late.url, leased.url, later.url]
+
+
 async def test_an_expired_lease_is_taken_over_and_a_saved_poll_frees_it(store: Store) -> None:
     (feed,) = feeds(1)
     await store.add_feeds([feed])

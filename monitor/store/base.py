@@ -108,6 +108,11 @@ class Store(Protocol):
         """Insert the feeds the store lacks; a row that exists (another instance's, say) is left alone."""
         ...
 
+    async def due_feeds(self, now: datetime) -> list[str]:
+        """URLs of the feeds due by `now` that nobody holds a lease on and that are not gone, most overdue first:
+        the candidates a tick then claims (the claim checks each again)."""
+        ...
+
     async def claim_due_feeds(
         self, owner: str, urls: Sequence[str], now: datetime, lease: float, limit: int
     ) -> list[FeedState]:

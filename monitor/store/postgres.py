@@ -285,6 +285,15 @@ class PostgresStore:
         async with self._connection() as conn:
             await conn.executemany(_INSERT_FEED + " ON CONFLICT (url) DO NOTHING", rows)
 
+    async def due_feeds(self, now: datetime) -> list[str]:
+        async with self._connection() as conn:
+            rows = await conn.fetch(
+                "SELECT url FROM feeds WHERE next_poll <= $1 AND last_status IS DISTINCT FROM 'gone'"
+                " AND (lease_until IS NULL OR lease_until <= $1) ORDER BY next_poll",
+                now,
+            )
+        return [r[0] for r in rows]
+
     async def claim_due_feeds(
         self, owner: str, urls: Sequence[str], now: datetime, lease: float, limit: int
     ) -> list[FeedState]:

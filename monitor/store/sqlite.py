@@ -183,6 +183,17 @@ class SQLiteStore:
 
         await self._run(write)
 
+    async def due_feeds(self, now: datetime) -> list[str]:
+        def read(db: sqlite3.Connection) -> list[str]:
+            rows = db.execute(
+                "SELECT url FROM feeds WHERE next_poll <= ? AND (last_status IS NULL OR last_status <> 'gone')"
+                " AND (lease_until IS NULL OR lease_until <= ?) ORDER BY next_poll",
+                (iso(now), iso(now)),
+            )
+            return [r[0] for r in rows]
+
+        return await self._run(read)
+
     async def claim_due_feeds(
         self, owner: str, urls: Sequence[str], now: datetime, lease: float, limit: int
     ) -> list[FeedState]:
