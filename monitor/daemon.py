@@ -93,6 +93,7 @@ class Daemon:
         self._polls = asyncio.Semaphore(settings.concurrency)
         self._hosts: dict[str, asyncio.Semaphore] = {}  # politeness: a few requests in flight per host
         self._ticking: asyncio.Task[list[PollReport]] | None = None
+        self._subscribing: asyncio.Task[None] | None = None  # WebSub requests to hubs, one round at a time
         self.config_status = ConfigStatus(config_path, self.clock.now())
         self._reloading = asyncio.Lock()
         self.reloaded = asyncio.Event()  # set after every reload attempt, applied or not (for waiters)
@@ -426,22 +427,26 @@ class Daemon:
         finally:
             scheduler.shutdown(wait=False)
             log_event(log, "daemon.stopping", note="finishing in-flight polls and deliveries")
-            pending = [t for t in (self._ticking, delivering, watching) if t is not None]
+            pending = [t for t in (self._ticking, self._subscribing, delivering, watching) if t is not None]
             _done, late = await asyncio.wait(pending, timeout=SHUTDOWN_DEADLINE)
             for task in late:
                 task.cancel()
             await asyncio.gather(*late, return_exceptions=True)
 
-    async def _tick_work(self) -> list[PollReport]:
-        reports = await self.poll_due()
-        await self.websub_due()
-        return reports
-
     async def _tick(self) -> None:
         self.last_tick = self.clock.now()
         self.ticked.set()
-        self._ticking = asyncio.create_task(self._tick_work(), name="wiremon-poll")
+        if self._subscribing is None or self._subscribing.done():  # its own task: a slow hub never holds up polls
+            self._subscribing = asyncio.create_task(self.websub_due(), name="wiremon-websub")
+            self._subscribing.add_done_callback(_log_failure)
+        self._ticking = asyncio.create_task(self.poll_due(), name="wiremon-poll")
         try:
             await asyncio.shield(self._ticking)
         finally:
             self._ticking = None
+
+
+def _log_failure(task: asyncio.Task[None]) -> None:
+    """A background round that failed with a bug: logged with its traceback (the next tick starts another)."""
+    if not task.cancelled() and (exc := task.exception()) is not None:
+        log.error("websub.bug", exc_info=exc, extra={"wiremon_fields": {"task": task.get_name()}})

@@ -72,6 +72,7 @@ class Hub:
     early: list[tuple[int, str]] = field(default_factory=list)  # verifications made before answering
     session: aiohttp.ClientSession | None = None
     poke: asyncio.Event = field(default_factory=asyncio.Event)  # set on every subscription request
+    hang: asyncio.Event | None = None  # when set here, subscription requests wait for it before answering
 
     def url(self, path: str) -> str:
         return str(self.server.make_url(path))
@@ -137,6 +138,8 @@ async def start_hub() -> Hub:
         hub.requests.append(Request(form))
         hub.hub_paths.append(request.path)
         hub.poke.set()
+        if hub.hang is not None:
+            await hub.hang.wait()  # a slow hub
         answer = hub.answer if request.path == "/hub" else 202
         if hub.verify_first and answer == 202:
             hub.early.append(await hub.verify(hub.requests[-1]))

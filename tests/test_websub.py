@@ -332,6 +332,27 @@ async def test_the_scheduler_tick_subscribes_and_verification_arrives_while_runn
     assert wire.posts("archive")[0].json()["story"]["title"] == SNOW.title
 
 
+async def test_a_hub_that_does_not_answer_never_holds_up_polling(tmp_path, hub, wire, clock) -> None:
+    import asyncio
+
+    hub.feeds["a"] = [OLD]
+    hub.hang = asyncio.Event()
+    settings = settings_for(tmp_path, hub, wire).model_copy(update={"tick": 0.05})
+    async with Daemon(settings, clock=clock, console=StringIO()) as daemon:
+        clock.advance(60)  # every feed is due
+        stop = asyncio.Event()
+        running = asyncio.create_task(daemon.run(stop))
+        await asyncio.wait_for(hub.poke.wait(), 10)  # asked the hub, which keeps the request waiting
+        hub.feeds["a"] = [OLD, SNOW]
+        clock.advance(120)  # due again: the next ticks poll it while the hub still says nothing
+        await asyncio.wait_for(wire.wait_until(lambda: bool(wire.posts("archive"))), 10)
+        assert len(hub.requests) == 1 and not daemon.websub.active(hub.url("/atom/a"))  # type: ignore[union-attr]
+        hub.hang.set()
+        stop.set()
+        await running
+    assert wire.posts("archive")[0].json()["story"]["title"] == SNOW.title
+
+
 async def test_a_feed_with_several_hubs_moves_on_from_one_that_keeps_refusing(tmp_path, hub, wire, clock,
                                                                                running) -> None:  # fmt: skip
     hub.feeds["a"] = [OLD]
