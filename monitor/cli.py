@@ -83,13 +83,14 @@ def cmd_feeds(args: argparse.Namespace) -> int:
         if not found:
             print(f"wiremon: no feed {args.retry!r} in {args.config}", file=sys.stderr)
             return 1
-        print(f"{args.retry}: due now; a running daemon picks this up when it next starts")
+        print(f"{args.retry}: due now; a running daemon polls it on its next tick")
         return 0
-    rows = asyncio.run(feed_rows(settings))
+    now = datetime.now(UTC)
+    rows = asyncio.run(feed_rows(settings, now))
     if args.json:
         print(json.dumps(rows, indent=2, default=str))
     else:
-        print(render_feeds(rows, datetime.now(UTC)))
+        print(render_feeds(rows, now))
     return 0
 
 

@@ -11,12 +11,13 @@ import aiohttp
 from monitor.server.destinations import destination_rows
 from monitor.server.source import FeedRow
 from monitor.settings import FeedConfig, Settings
-from monitor.store import FeedState, opened_store
+from monitor.store import FeedState, Subscription, opened_store
+from monitor.websub import lease
 
 
-async def _states(settings: Settings) -> dict[str, FeedState]:
+async def _stored(settings: Settings) -> tuple[dict[str, FeedState], dict[str, Subscription]]:
     async with opened_store(settings.store_location) as store:
-        return await store.feed_states()
+        return await store.feed_states(), {s.feed_url: s for s in await store.subscriptions()}
 
 
 def feed_row(feed: FeedConfig, state: FeedState | None) -> FeedRow:
@@ -34,9 +35,16 @@ def feed_row(feed: FeedConfig, state: FeedState | None) -> FeedRow:
     }
 
 
-async def feed_rows(settings: Settings) -> list[FeedRow]:
-    states = await _states(settings)
-    return [feed_row(feed, states.get(feed.url)) for feed in settings.feeds]
+async def feed_rows(settings: Settings, now: datetime) -> list[FeedRow]:
+    """Each feed's health and WebSub push state as stored (the daemon need not be running)."""
+    states, subscriptions = await _stored(settings)
+    rows = []
+    for feed in settings.feeds:
+        row = feed_row(feed, states.get(feed.url))
+        sub = subscriptions.get(feed.url)
+        row["push"] = lease.describe(sub, now) if sub else None
+        rows.append(row)
+    return rows
 
 
 def _status(state: FeedState | None) -> str:
@@ -66,10 +74,12 @@ def _span(seconds: float) -> str:
 
 
 def render_feeds(rows: list[FeedRow], now: datetime) -> str:
-    header = ("feed", "status", "last success", "next poll", "items", "last error")
+    """A table; a "push" column only when some feed has a WebSub subscription."""
+    pushed = any(r.get("push") for r in rows)
+    header = ("feed", "status", "last success", "next poll", "items", *(("push",) if pushed else ()), "last error")
     table = [
         (r["name"], r["status"], _ago(r["last_success"], now), _ago(r["next_poll"], now), str(r["items_seen"]),
-         (r["last_error"] or "")[:80])
+         *(((r.get("push") or "")[:60],) if pushed else ()), (r["last_error"] or "")[:80])
         for r in rows
     ]  # fmt: skip
     widths = [max(len(h), *(len(t[i]) for t in table)) if table else len(h) for i, h in enumerate(header)]
@@ -120,7 +130,7 @@ async def _from_store(settings: Settings, now: datetime) -> str:
     async with opened_store(settings.store_location) as store:
         disabled = await store.disabled_destinations()
     rows = destination_rows(settings, disabled)
-    return render_feeds(await feed_rows(settings), now) + "\n\n" + render_destinations(rows)
+    return render_feeds(await feed_rows(settings, now), now) + "\n\n" + render_destinations(rows)
 
 
 def render_destinations(rows: Any) -> str:

@@ -88,7 +88,7 @@ async def test_gone_feed_stops_until_retried(tmp_path: Path, wire: Wire) -> None
         clock.advance(7 * 86400)
         await daemon.poll_due()
     assert len(wire.feed_requests) == 1
-    rows = await feed_rows(settings)
+    rows = await feed_rows(settings, clock.now())
     assert rows[0]["status"] == "GONE (not polled)" and "410" in rows[0]["last_error"]
     assert "GONE" in render_feeds(rows, clock.now())
     assert await retry_feed(settings, wire.url("/feeds/g"))

@@ -15,6 +15,7 @@ import pytest
 
 from monitor.clock import FakeClock
 from monitor.daemon import Daemon
+from monitor.health import feed_rows, render_feeds
 from monitor.settings import DestinationConfig, FeedConfig, ServerConfig, Settings
 from monitor.websub import lease
 from tests.hub import Hub, Request, atom, start_hub
@@ -119,6 +120,11 @@ async def test_discover_subscribe_verify_and_push_an_alert(tmp_path, hub, wire, 
         await daemon.deliver_due()
     [alert] = wire.posts("archive")
     assert alert.json()["story"]["title"] == SNOW.title and alert.json()["watchlists"] == ["snow"]
+    rows = await feed_rows(settings, clock.now())  # `wiremon feeds`, from the store, the daemon stopped
+    assert rows[0]["push"] == f"active until {until:%Y-%m-%dT%H:%M:%S}+00:00 via {hub.hub_url}"
+    assert "push" in render_feeds(rows, clock.now()).splitlines()[0]
+    clock.advance(hub.lease + 1)
+    assert (await feed_rows(settings, clock.now()))[0]["push"].startswith(f"lapsed at {until:%Y-%m-%dT%H:%M:%S}")
 
 
 async def test_link_header_names_the_hub_and_topic(tmp_path, hub, wire, clock, running) -> None:

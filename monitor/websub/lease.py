@@ -43,6 +43,15 @@ def is_active(sub: Subscription, now: datetime) -> bool:
     return sub.state == "active" and sub.expires_at is not None and sub.expires_at > now
 
 
+def describe(sub: Subscription, now: datetime) -> str:
+    """A subscription's state for people (`wiremon feeds`, /api/feeds, the status page)."""
+    if sub.state == "active" and sub.expires_at is not None:
+        until = sub.expires_at.isoformat(timespec="seconds")
+        return f"{'active until' if is_active(sub, now) else 'lapsed at'} {until} via {sub.hub}"
+    detail = f": {sub.last_error}" if sub.last_error and sub.state in ("failed", "denied") else ""
+    return f"{sub.state}{detail} via {sub.hub}"
+
+
 # States in which the hub may hold a subscription for us, so that leaving deserves an unsubscribe.
 _HELD: Final = frozenset({"active", "pending", "expired"})
 

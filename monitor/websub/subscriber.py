@@ -74,10 +74,7 @@ class Subscriber:
         sub = self._subs.get(feed_url)
         if sub is None or self.unavailable is not None:
             return None
-        if self.active(feed_url) and sub.expires_at is not None:
-            return f"active until {sub.expires_at.isoformat(timespec='seconds')} via {sub.hub}"
-        detail = f": {sub.last_error}" if sub.last_error and sub.state in ("failed", "denied") else ""
-        return f"{sub.state}{detail} via {sub.hub}"
+        return lease.describe(sub, self.clock.now())
 
     def callback_url(self, sub: Subscription) -> str:
         assert self.callback_base is not None
