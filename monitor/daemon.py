@@ -118,8 +118,8 @@ class Daemon:
         stack.push_async_callback(self._session.close)
         sinks = build_sinks(self.settings.effective_destinations(), self._session, self.clock, self.console, self.store)
         self._deliverer = Deliverer(
-            self.store, sinks, self.clock, self.metrics, urgent=self._urgent, owner=self.instance,
-            lease=self.settings.lease,
+            self.store, sinks, self.clock, self.metrics, urgent=self._urgent, digests=self._digests,
+            owner=self.instance, lease=self.settings.lease,
         )
         await self._deliverer.configure(DeliveryPolicy.of(self.settings))
         clusterer, mark = await self._clusterer()
@@ -274,6 +274,10 @@ class Daemon:
     def _urgent(self) -> frozenset[str]:
         """The watchlists marked `urgent: true`: their alerts skip quiet hours and digests."""
         return frozenset(w.name for w in self.matcher.watchlists if w.urgent)
+
+    def _digests(self) -> dict[str, float]:
+        """The watchlists with a `digest` of their own: their alerts are collected that often."""
+        return {w.name: w.digest for w in self.matcher.watchlists if w.digest is not None}
 
     async def _watch_config(self, stop: asyncio.Event) -> None:
         """Reload when the config file or anything under the watchlists path changes."""

@@ -100,6 +100,7 @@ class Deliverer:
         *,
         policy: DeliveryPolicy | None = None,
         urgent: Callable[[], frozenset[str]] = frozenset,
+        digests: Callable[[], Mapping[str, float]] = dict,
         owner: str = "local",
         lease: float = 60.0,
     ) -> None:
@@ -114,6 +115,7 @@ class Deliverer:
         self.clock = clock
         self.policy = policy or DeliveryPolicy()
         self.urgent = urgent  # names of the watchlists marked urgent, read per round (a reload may change them)
+        self.digests = digests  # watchlist → its own digest period (seconds), read per round likewise
         self.disabled: dict[str, str] = {}  # destination → why it was disabled (the store's table, cached)
         self.held: dict[str, datetime] = {}  # destination → when its rate limit lets the next alert go
         self.ops = OpsNotifier(store, clock, lambda: self.policy.ops, self.wake)
@@ -196,7 +198,7 @@ class Deliverer:
         """Returns (delivered, whether every row was settled so another round may find more)."""
         sink = self.sinks[destination]
         cadence = self.policy.cadence(destination)
-        plan = pace.plan(rows, cadence, self.clock.now(), self.urgent())
+        plan = pace.plan(rows, cadence, self.clock.now(), self.urgent(), self.digests())
         for until, ids in plan.hold.items():
             await self.store.postpone(ids, until)
             log_event(log, "alert.held", logging.DEBUG, destination=destination, alerts=len(ids),

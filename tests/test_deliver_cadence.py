@@ -328,3 +328,19 @@ async def test_a_bot_token_slack_digest_is_posted_to_its_channel_outside_any_thr
     assert body["channel"] == "C0123456789" and "thread_ts" not in body
     assert "2 alerts" in body["text"]
     await scene.close()
+
+
+def test_a_watchlist_digest_applies_only_when_every_matched_watchlist_has_one() -> None:
+    from monitor.deliver.cadence import Cadence, digest_period
+
+    digests = {"hourly": 3600.0, "quarterly": 900.0}
+
+    def period(watchlists: tuple[str, ...], cadence: Cadence | None = None) -> float | None:
+        return digest_period(alert(1, "desk", START, watchlists), cadence or Cadence(), digests)
+
+    assert period(("hourly",)) == 3600.0
+    assert period(("hourly", "quarterly")) == 900.0  # the shortest wins
+    assert period(("hourly", "breaking")) is None  # a watchlist that wants it now: now
+    assert period(("breaking",), Cadence(digest=1800.0)) == 1800.0  # the destination's own
+    assert period(("hourly",), Cadence(digest=1800.0)) == 1800.0  # the destination's when shorter
+    assert period(("quarterly",), Cadence(digest=1800.0)) == 900.0

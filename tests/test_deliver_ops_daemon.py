@@ -14,6 +14,7 @@ import pytest
 from monitor.clock import FakeClock
 from monitor.config import load_all
 from monitor.daemon import Daemon
+from monitor.deliver.cadence import window_end
 from monitor.errors import ConfigError
 from monitor.health import daemon_status, retry_feed
 from monitor.match import load_watchlists
@@ -172,3 +173,39 @@ def test_urgent_must_be_true_or_false(tmp_path: Path) -> None:
     assert problem.line == 4 and "urgent must be true or false" in problem.message
     path.write_text("watchlists:\n  - name: floods\n    query: flood*\n    urgent: true\n", encoding="utf-8")
     assert [w.urgent for w in load_watchlists(path).watchlists] == [True]
+
+
+async def test_a_watchlist_digest_collects_its_alerts_and_others_go_at_once(tmp_path: Path, wire: Wire) -> None:
+    clock = FakeClock()
+    wire.feeds["a"] = []
+    config = write_config(tmp_path, wire)
+    (tmp_path / "lists").mkdir()
+    (tmp_path / "lists" / "weather.yaml").write_text(
+        "watchlists:\n  - {name: snow, query: snow OR icy, digest: 1h, destinations: [desk]}\n"
+        "  - {name: floods, query: flood*, destinations: [desk]}\n",
+        encoding="utf-8",
+    )
+    async with await start(config, clock) as daemon:
+        await cycle(daemon, clock)
+        wire.feeds["a"] = [SNOW, FLOOD]
+        await cycle(daemon, clock)
+        assert [p.json()["story"]["title"] for p in wire.posts("desk")] == [FLOOD.title]  # snow waits
+        clock.set(window_end(clock.now(), 3600))
+        await daemon.deliver_due()
+    digest = wire.posts("desk")[-1].json()
+    assert digest["type"] == "wiremon.digest" and [a["story"]["title"] for a in digest["alerts"]] == [SNOW.title]
+
+
+def test_a_watchlist_digest_is_a_period_and_never_urgent(tmp_path: Path) -> None:
+    path = tmp_path / "w.yaml"
+    for value, message in (("soon", "digest: expected a duration"), ("10s", "from 1m to 1d")):
+        path.write_text(f"watchlists:\n  - name: floods\n    query: flood*\n    digest: {value}\n", encoding="utf-8")
+        with pytest.raises(ConfigError) as caught:
+            load_watchlists(path)
+        (problem,) = caught.value.problems
+        assert problem.line == 4 and message in problem.message
+    path.write_text("watchlists:\n  - {name: f, query: flood*, digest: 1h, urgent: true}\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="urgent watchlist is never held"):
+        load_watchlists(path)
+    path.write_text("watchlists:\n  - {name: f, query: flood*, digest: 30m}\n", encoding="utf-8")
+    assert [w.digest for w in load_watchlists(path).watchlists] == [1800.0]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -125,12 +125,26 @@ def is_urgent(alert: Alert, urgent: frozenset[str]) -> bool:
     return not is_notice(alert) and not urgent.isdisjoint(alert.watchlists)
 
 
-def plan(rows: Sequence[OutboxRow], cadence: Cadence, now: datetime, urgent: frozenset[str]) -> Plan:
+def digest_period(alert: Alert, cadence: Cadence, digests: Mapping[str, float]) -> float | None:
+    """How often the alert's digest goes, or None to send it at once. A watchlist's own `digest` applies when
+    every watchlist the alert matched has one (the shortest wins, and the destination's when shorter still);
+    otherwise the destination's `digest`."""
+    own = [digests.get(name) for name in alert.watchlists]
+    if own and all(period is not None for period in own):
+        return min(p for p in (*own, cadence.digest) if p is not None)
+    return cadence.digest
+
+
+def plan(
+    rows: Sequence[OutboxRow], cadence: Cadence, now: datetime, urgent: frozenset[str],
+    digests: Mapping[str, float] | None = None,
+) -> Plan:  # fmt: skip
     """What to send now and what to hold, for one destination's due rows in detection order.
 
     Urgent alerts (a watchlist marked `urgent: true`) go at once, through quiet hours and digests. Others wait
-    out quiet hours; with a digest they wait for the end of their window — counted from the end of the quiet
-    span they were detected in, so a night's alerts make one morning digest. Notices never join a digest.
+    out quiet hours; with a digest (the destination's, or their watchlists', see `digest_period`) they wait for
+    the end of their window — counted from the end of the quiet span they were detected in, so a night's alerts
+    make one morning digest. Notices never join a digest.
     """
     out = Plan()
     batches: dict[datetime, Batch] = {}
@@ -142,13 +156,14 @@ def plan(rows: Sequence[OutboxRow], cadence: Cadence, now: datetime, urgent: fro
         if cadence.quiet and (until := quiet_until(now, cadence.quiet)):
             out.hold.setdefault(until, []).append(alert.id)
             continue
-        if cadence.digest is None or is_notice(alert):
+        period = None if is_notice(alert) else digest_period(alert, cadence, digests or {})
+        if period is None:
             out.send.append(Single(row))
             continue
         start = alert.detected_at
         if cadence.quiet and (after_quiet := quiet_until(start, cadence.quiet)):
             start = after_quiet
-        end = window_end(start, cadence.digest)
+        end = window_end(start, period)
         if end > now:
             out.hold.setdefault(end, []).append(alert.id)
             continue

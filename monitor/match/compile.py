@@ -159,7 +159,9 @@ def compile_matcher(actors: Sequence[ActorSpec], watchlists: Sequence[WatchlistS
         if first is not spec:
             continue  # reported above; its query was still checked
         fields = spec.fields or tuple(FIELD_BITS)
-        info = WatchlistInfo(spec.name, spec.query, fields, spec.destinations, spec.file, spec.line, spec.urgent)
+        info = WatchlistInfo(
+            spec.name, spec.query, fields, spec.destinations, spec.file, spec.line, spec.urgent, spec.digest
+        )
         compiled.append(CompiledWatchlist(info, rule, check))
     if problems:
         raise ConfigError(problems)

@@ -17,12 +17,13 @@ from monitor.match.compile import compile_matcher
 from monitor.match.matcher import Matcher
 from monitor.match.query import FIELDS
 from monitor.match.spec import DEFAULT_FUZZY_THRESHOLD, ActorSpec, WatchlistSpec
+from monitor.settings.models import parse_duration
 from monitor.settings.yamlsrc import Loc, Located, load_yaml
 from monitor.settings.yamlsrc import dotted as dotted_loc
 
 TOP_KEYS = frozenset({"actors", "watchlists"})
 ACTOR_KEYS = frozenset({"names", "fuzzy"})
-WATCHLIST_KEYS = frozenset({"name", "query", "fields", "destinations", "urgent"})
+WATCHLIST_KEYS = frozenset({"name", "query", "fields", "destinations", "urgent", "digest"})
 SUFFIXES = (".yaml", ".yml")
 
 
@@ -179,6 +180,8 @@ class _FileReader:
         if not isinstance(urgent, bool):
             self.report("urgent must be true or false", (*loc, "urgent"))
             good = False
+        ok, digest = self.digest(body, urgent is True, loc)
+        good = good and ok
         if not good:
             return None
         line, _ = self.located.place(loc)
@@ -191,7 +194,26 @@ class _FileReader:
             line=line,
             place=self.query_placer(body["name"], (*loc, "query")),
             urgent=urgent,
+            digest=digest,
         )
+
+    def digest(self, body: dict[str, Any], urgent: bool, loc: Loc) -> tuple[bool, float | None]:
+        """(ok, the watchlist's own digest period in seconds, or None when absent)."""
+        if "digest" not in body:
+            return True, None
+        where = (*loc, "digest")
+        try:
+            period = parse_duration(body["digest"])
+        except ValueError as exc:
+            self.report(f"digest: {exc}", where)
+            return False, None
+        if not 60 <= period <= 86400:
+            self.report("digest is a period from 1m to 1d, e.g. 1h", where)
+            return False, None
+        if urgent:
+            self.report("an urgent watchlist is never held for a digest: remove urgent or digest", where)
+            return False, None
+        return True, period
 
     def optional_strings(self, body: dict[str, Any], key: str, loc: Loc) -> tuple[bool, tuple[str, ...] | None]:
         """(ok, the list under key or None when absent); ok is False after reporting a problem."""

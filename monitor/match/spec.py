@@ -38,6 +38,7 @@ class WatchlistSpec:
     line: int | None = None
     place: QueryPlacer | None = None  # None: problems point into the query text itself
     urgent: bool = False  # its alerts go through quiet hours and digests at once
+    digest: float | None = None  # seconds: its alerts are collected into a digest this often (every destination)
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,3 +52,4 @@ class WatchlistInfo:
     file: str | None
     line: int | None
     urgent: bool = False  # its alerts go through quiet hours and digests at once
+    digest: float | None = None  # seconds: its alerts are collected into a digest this often (every destination)
