@@ -192,7 +192,7 @@ class Daemon:
         assert self._session is not None
         subscriber = Subscriber(
             store=self.store, hubs=HubClient(self._session), clock=self.clock, callback_base=server.public_url,
-            process=self._pushed, lapsed=self._push_lapsed, unavailable=unavailable,
+            process=self._pushed, lapsed=self._push_lapsed, unavailable=unavailable, metrics=self.metrics,
         )  # fmt: skip
         await subscriber.load()
         return subscriber

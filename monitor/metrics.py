@@ -23,6 +23,7 @@ POLL_OUTCOMES = ("ok", "not-modified", "unchanged", "rate-limited", "gone", "fai
 ALERT_OUTCOMES = ("delivered", "retry", "dead", "disabled")  # the deliverer's outcome types
 OUTBOX_STATUSES = ("pending", "delivered", "dead")  # the outbox table's status column
 RELOAD_RESULTS = ("applied", "failed")
+PUSH_OUTCOMES = ("accepted", "bad-signature", "unknown-callback")  # WebSub content distributions received
 
 # Bucket bounds in seconds, per histogram.
 POLL_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)  # one fetch + parse + record
@@ -57,6 +58,9 @@ class Metrics:
             buckets=LAG_BUCKETS,
         )  # fmt: skip
         self._reloads = Counter("config_reloads", "Config reloads, by result", ["result"], namespace=ns, registry=r)
+        self._pushes = Counter(
+            "websub_pushes", "Feed bodies WebSub hubs pushed, by outcome", ["outcome"], namespace=ns, registry=r
+        )
         self._zero_series()
 
     def _zero_series(self) -> None:
@@ -66,6 +70,8 @@ class Metrics:
             self._outbox.labels(status=status)
         for result in RELOAD_RESULTS:
             self._reloads.labels(result=result)
+        for outcome in PUSH_OUTCOMES:
+            self._pushes.labels(outcome=outcome)
 
     # --- polling (daemon / pipeline) -------------------------------------------------------------------
 
@@ -73,6 +79,10 @@ class Metrics:
         """One feed poll finished with `outcome` (a PollReport.status) after `seconds`."""
         self._polls.labels(outcome=outcome).inc()
         self._poll_seconds.observe(seconds)
+
+    def push(self, outcome: str) -> None:
+        """A hub pushed a body: "accepted" (signed right, processed), "bad-signature" or "unknown-callback"."""
+        self._pushes.labels(outcome=outcome).inc()
 
     def parse_error(self) -> None:
         self._parse_errors.inc()

@@ -45,3 +45,12 @@ def test_readme_receiver_snippet_verifies_a_real_signature() -> None:
     assert verify(secret, headers, body) == {"id": "msg_1", "type": "wiremon.alert"}  # type: ignore[operator]
     with pytest.raises(ValueError):
         verify(secret, headers, body + b" ")  # type: ignore[operator]
+
+
+def test_every_metric_is_documented() -> None:
+    from monitor.metrics import Metrics
+
+    names = {m.name for m in Metrics().registry.collect()}  # counters without their _total suffix
+    rows = set(re.findall(r"^\| `(wiremon_[a-z_]+)` \|", README, flags=re.MULTILINE))
+    missing = {n for n in names if n not in rows and f"{n}_total" not in rows}
+    assert names and not missing, f"metrics missing from README.md: {sorted(missing)}"

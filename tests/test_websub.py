@@ -178,7 +178,10 @@ async def test_bad_signatures_are_ignored_good_ones_processed(tmp_path, hub, wir
         await daemon.websub.settle()  # type: ignore[union-attr]
         assert daemon.states[hub.url("/atom/a")].items_seen == 2
         await daemon.deliver_due()
+        exposed = daemon.metrics.render().decode()
     assert len(wire.posts("archive")) == 1
+    assert 'wiremon_websub_pushes_total{outcome="bad-signature"} 3.0' in exposed
+    assert 'wiremon_websub_pushes_total{outcome="accepted"} 1.0' in exposed
 
 
 async def test_oversized_and_unknown_pushes(tmp_path, hub, wire, clock, running) -> None:

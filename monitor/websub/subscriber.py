@@ -18,6 +18,7 @@ from typing import Any, Final
 
 from monitor.clock import Clock
 from monitor.logs import log_event
+from monitor.metrics import Metrics
 from monitor.store.base import Store, Subscription
 from monitor.websub import lease
 from monitor.websub.client import HubClient
@@ -44,6 +45,7 @@ class Subscriber:
         process: Process,
         lapsed: Lapsed,
         unavailable: str | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         self.store = store
         self.hubs = hubs
@@ -52,6 +54,7 @@ class Subscriber:
         self.unavailable = unavailable  # why push cannot work here (no server, no public_url), if so
         self._process = process
         self._lapsed = lapsed
+        self.metrics = metrics or Metrics()
         self._subs: dict[str, Subscription] = {}  # by feed URL
         self._lock = asyncio.Lock()
         self._tasks: set[asyncio.Task[None]] = set()
@@ -251,13 +254,16 @@ class Subscriber:
         sub = self._by_callback(callback_id)
         if sub is None or sub.state == "unsubscribing":
             log_event(log, "websub.unknown_callback", logging.WARNING, callback=callback_id)
+            self.metrics.push("unknown-callback")
             return 410
         problem = check_signature(signature, sub.secret, body)
         if problem is not None:
             log_event(log, "websub.bad_signature", logging.WARNING, feed=sub.feed_url, reason=problem,
                       bytes=len(body), note="content ignored")  # fmt: skip
+            self.metrics.push("bad-signature")
             return 202
         log_event(log, "websub.content", feed=sub.feed_url, bytes=len(body))
+        self.metrics.push("accepted")
         task = asyncio.create_task(self._process(sub.feed_url, body, content_type), name="wiremon-websub-push")
         self._tasks.add(task)
         task.add_done_callback(self._done)
