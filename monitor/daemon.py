@@ -397,7 +397,9 @@ class Daemon:
         if feed is None or feed_url not in self.states:
             return  # removed from the config since: its subscription is being dropped
         async with self._feed_lock(feed_url):
-            state, report = await self._pipeline.pushed(feed, self.states[feed_url], body, content_type)
+            # the stored state: with several instances on one store, another one may have polled the feed since
+            stored = (await self.store.feed_states()).get(feed_url, self.states[feed_url])
+            state, report = await self._pipeline.pushed(feed, stored, body, content_type)
             self.states[feed_url] = state
         self.metrics.stories(report.new_stories)
         if report.alerts and self._deliverer:
