@@ -95,3 +95,18 @@ def test_config_row_carries_every_problem() -> None:
     assert row["problems"] == [
         {"file": "wiremon.yaml", "line": 3, "column": 13, "field": "tick", "message": "expected a duration"}
     ]
+
+
+async def test_a_threaded_copy_reply_adds_a_delivery_but_not_the_headline(store: SQLiteStore) -> None:
+    from monitor.copies import copy_alerts
+
+    first = story(1, YONHAP, "Yonhap")
+    late = story(8, "https://wire2.test/rss", "Wire Two", T0 + timedelta(minutes=30))
+    (reply,) = copy_alerts(late, first.key, ["slack"], ["korea"], T0 + timedelta(minutes=30))
+    await poll(store, "https://wire2.test/rss", [SeenStory(late, "i1", first.key, ("korea",))], [reply])
+    rows = await alert_rows(store, 10)
+    row = next(r for r in rows if r["cluster"] == first.key)
+    assert rows[0] is row  # the reply made the cluster the most recent
+    assert row["title"] == "Story 1" and row["terms"] == ["Kim"]  # the alert itself, not the copy's reply
+    assert sorted(d["destination"] for d in row["deliveries"]) == ["hook", "slack", "slack"]
+    assert "Wire Two" in row["also_carried_by"]

@@ -41,12 +41,16 @@ async def alert_rows(store: Store, limit: int) -> list[AlertRow]:
     """The `limit` most recently alerted clusters, newest first, each with every destination's delivery."""
     records = await store.recent_alerts(limit)
     copies = await store.cluster_stories(sorted({r.alert.cluster for r in records}))
-    rows: dict[str, AlertRow] = {}
-    for record in records:  # newest first: a cluster's row takes the newest alert's story
+    # newest first: a cluster's row shows its newest alert that matched terms — not a copy's thread reply
+    # (copies.py: no terms), unless the cluster has nothing else in the window
+    headline: dict[str, AlertRecord] = {}
+    for record in records:
         cluster = record.alert.cluster
-        if cluster not in rows:
-            rows[cluster] = _alert_row(record, copies.get(cluster, []))
-        rows[cluster]["deliveries"].append(_delivery(record))
+        if cluster not in headline or (record.alert.terms and not headline[cluster].alert.terms):
+            headline[cluster] = record
+    rows = {cluster: _alert_row(record, copies.get(cluster, [])) for cluster, record in headline.items()}
+    for record in records:
+        rows[record.alert.cluster]["deliveries"].append(_delivery(record))
     for row in rows.values():
         row["deliveries"].sort(key=lambda d: d["destination"])
     return list(rows.values())
