@@ -398,7 +398,7 @@ class Daemon:
             return  # removed from the config since: its subscription is being dropped
         async with self._feed_lock(feed_url):
             # the stored state: with several instances on one store, another one may have polled the feed since
-            stored = (await self.store.feed_states()).get(feed_url, self.states[feed_url])
+            stored = await self.store.feed_state(feed_url) or self.states[feed_url]
             state, report = await self._pipeline.pushed(feed, stored, body, content_type)
             self.states[feed_url] = state
         self.metrics.stories(report.new_stories)
@@ -408,7 +408,7 @@ class Daemon:
     async def _push_lapsed(self, feed_url: str) -> None:
         """Push stopped: the heartbeat schedule gives way to the feed's own at once (and catches up now)."""
         async with self._feed_lock(feed_url):
-            state = (await self.store.feed_states()).get(feed_url)  # as stored: another instance may have polled
+            state = await self.store.feed_state(feed_url)  # as stored: another instance may have polled
             if state is not None and state.next_poll > self.clock.now():
                 self.states[feed_url] = replace(state, next_poll=self.clock.now())
                 await self.store.save_feed_state(self.states[feed_url])

@@ -91,7 +91,7 @@ def render_feeds(rows: list[FeedRow], now: datetime) -> str:
 async def retry_feed(settings: Settings, url: str) -> bool:
     """Make a feed due now, clearing a 410 stop; a running daemon claims it on its next tick."""
     async with opened_store(settings.store_location) as store:
-        state = (await store.feed_states()).get(url)
+        state = await store.feed_state(url)
         if state is None:
             return False
         await store.save_feed_state(replace(state, last_status="retry requested", next_poll=state.last_polled

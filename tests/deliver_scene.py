@@ -4,11 +4,9 @@ real aiohttp receiver on 127.0.0.1 playing Slack and webhook endpoints, and a fa
 from __future__ import annotations
 
 import io
-import json
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 import aiohttp
 from aiohttp import web
@@ -21,16 +19,7 @@ from monitor.model import Alert, Story
 from monitor.outbox import Deliverer
 from monitor.settings.models import DestinationConfig, Settings
 from monitor.store import OutboxRow, SQLiteStore, Store
-
-
-@dataclass
-class Request:
-    path: str
-    headers: dict[str, str]
-    body: bytes
-
-    def json(self) -> Any:
-        return json.loads(self.body)
+from tests.wire import Received
 
 
 @dataclass
@@ -39,7 +28,7 @@ class Receiver:
 
     server: TestServer | None = None
     answers: dict[str, tuple[int, str, dict[str, str]]] = field(default_factory=dict)
-    requests: list[Request] = field(default_factory=list)
+    requests: list[Received] = field(default_factory=list)
 
     def url(self, name: str) -> str:
         assert self.server is not None
@@ -48,12 +37,12 @@ class Receiver:
     def answer(self, name: str, status: int, body: str = "", **headers: str) -> None:
         self.answers[name] = (status, body, {k.replace("_", "-"): v for k, v in headers.items()})
 
-    def to(self, name: str) -> list[Request]:
+    def to(self, name: str) -> list[Received]:
         return [r for r in self.requests if r.path == f"/{name}"]
 
     async def handle(self, request: web.Request) -> web.Response:
         name = request.match_info["name"]
-        self.requests.append(Request(request.path, dict(request.headers), await request.read()))
+        self.requests.append(Received(request.path, dict(request.headers), await request.read()))
         status, body, headers = self.answers.get(name, (200, "ok", {}))
         return web.Response(status=status, text=body or None, headers=headers)
 

@@ -17,18 +17,9 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 
 from monitor.logs import JSONFormatter, ReadableFormatter
+from tests.wire import Received
 
 CHANNEL_ID = "C0TESTCHAN"
-
-
-@dataclass
-class Request:
-    path: str
-    headers: dict[str, str]
-    body: bytes
-
-    def json(self) -> Any:
-        return json.loads(self.body)
 
 
 @dataclass
@@ -41,7 +32,7 @@ class Answer:
 @dataclass
 class SlackWeb:
     server: TestServer
-    requests: list[Request] = field(default_factory=list)
+    requests: list[Received] = field(default_factory=list)
     answers: list[Answer] = field(default_factory=list)  # used first, one per request; then ok
     posted: list[dict[str, Any]] = field(default_factory=list)  # the messages Slack accepted, with their ts
 
@@ -65,7 +56,7 @@ async def start_slack_web() -> SlackWeb:
 
     async def post_message(request: web.Request) -> web.Response:
         body = await request.read()
-        slack.requests.append(Request(request.path, dict(request.headers), body))
+        slack.requests.append(Received(request.path, dict(request.headers), body))
         if slack.answers:
             answer = slack.answers.pop(0)
             return web.Response(status=answer.status, text=answer.body, headers=answer.headers)

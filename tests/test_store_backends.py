@@ -276,6 +276,13 @@ async def test_claims_take_due_feeds_of_the_list_most_overdue_first(store: Store
     assert [s.url for s in await store.claim_due_feeds("a", listed, T0, 30, 1)] == []  # also to a itself
 
 
+async def test_one_feed_state_is_read_alone(store: Store) -> None:
+    one, other = feeds(2)
+    await store.add_feeds([one, replace(other, etag='"e"')])
+    assert await store.feed_state(other.url) == replace(other, etag='"e"')
+    assert await store.feed_state("https://never.test/feed") is None
+
+
 async def test_due_feeds_are_the_unleased_due_ones_most_overdue_first(store: Store) -> None:
     late, early, later, gone, leased = feeds(5)
     await store.add_feeds([

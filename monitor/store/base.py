@@ -100,6 +100,10 @@ class Store(Protocol):
 
     async def feed_states(self) -> dict[str, FeedState]: ...
 
+    async def feed_state(self, url: str) -> FeedState | None:
+        """One feed's stored state, if the store has it."""
+        ...
+
     async def save_feed_state(self, state: FeedState) -> None:
         """Insert or overwrite the feed's row; frees its lease (the poll that held it is over)."""
         ...

@@ -271,6 +271,11 @@ class PostgresStore:
             rows = await conn.fetch(_SELECT_FEEDS)
         return {r["url"]: FeedState(**dict(r)) for r in rows}
 
+    async def feed_state(self, url: str) -> FeedState | None:
+        async with self._connection() as conn:
+            row = await conn.fetchrow(_SELECT_FEEDS + " WHERE url = $1", _text(url))
+        return FeedState(**dict(row)) if row else None
+
     @staticmethod
     async def _save_feed(conn: Connection, state: FeedState) -> None:
         values = [getattr(state, name) for name in _FEED_COLUMNS]

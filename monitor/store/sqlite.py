@@ -43,6 +43,16 @@ def _transaction(db: sqlite3.Connection) -> Iterator[None]:
     db.execute("COMMIT")
 
 
+IN_CHUNK = 500  # keys per IN (…) list: SQLite caps the number of bound parameters
+
+
+def _rows_in(db: sqlite3.Connection, sql: str, keys: Sequence[str], *before: object) -> Iterator[Any]:
+    """The rows of `sql` (its `{marks}` an IN list of `keys`, after the `before` parameters), a chunk at a time."""
+    for start in range(0, len(keys), IN_CHUNK):
+        chunk = keys[start : start + IN_CHUNK]
+        yield from db.execute(sql.format(marks=",".join("?" * len(chunk))), (*before, *chunk))
+
+
 def _opt(text: str | None) -> datetime | None:
     return from_iso(text) if text else None
 
@@ -147,6 +157,10 @@ class SQLiteStore:
     async def feed_states(self) -> dict[str, FeedState]:
         return {s.url: s for s in await self._run(self._read_feeds)}
 
+    async def feed_state(self, url: str) -> FeedState | None:
+        found = await self._run(lambda db: self._read_feeds(db, " WHERE url = ?", (url,)))
+        return found[0] if found else None
+
     @staticmethod
     def _save_feed(db: sqlite3.Connection, s: FeedState) -> None:
         db.execute(
@@ -221,16 +235,8 @@ class SQLiteStore:
 
     async def known_items(self, feed_url: str, item_ids: list[str]) -> set[str]:
         def read(db: sqlite3.Connection) -> set[str]:
-            known: set[str] = set()
-            for start in range(0, len(item_ids), 500):
-                chunk = item_ids[start : start + 500]
-                marks = ",".join("?" * len(chunk))
-                rows = db.execute(
-                    f"SELECT item_id FROM stories WHERE feed_url = ? AND item_id IN ({marks})",
-                    (feed_url, *chunk),
-                )
-                known.update(r[0] for r in rows)
-            return known
+            sql = "SELECT item_id FROM stories WHERE feed_url = ? AND item_id IN ({marks})"
+            return {r[0] for r in _rows_in(db, sql, item_ids, feed_url)}
 
         return await self._run(read)
 
@@ -292,13 +298,9 @@ class SQLiteStore:
     async def cluster_destinations(self, clusters: list[str]) -> dict[str, set[str]]:
         def read(db: sqlite3.Connection) -> dict[str, set[str]]:
             found: dict[str, set[str]] = {}
-            for start in range(0, len(clusters), 500):
-                chunk = clusters[start : start + 500]
-                marks = ",".join("?" * len(chunk))
-                for cluster, destination in db.execute(
-                    f"SELECT DISTINCT cluster, destination FROM outbox WHERE cluster IN ({marks})", chunk
-                ):
-                    found.setdefault(cluster, set()).add(destination)
+            sql = "SELECT DISTINCT cluster, destination FROM outbox WHERE cluster IN ({marks})"
+            for cluster, destination in _rows_in(db, sql, clusters):
+                found.setdefault(cluster, set()).add(destination)
             return found
 
         return await self._run(read)
@@ -472,13 +474,9 @@ class SQLiteStore:
     async def cluster_watchlists(self, clusters: list[str]) -> dict[str, set[str]]:
         def read(db: sqlite3.Connection) -> dict[str, set[str]]:
             found: dict[str, set[str]] = {}
-            for start in range(0, len(clusters), 500):
-                chunk = clusters[start : start + 500]
-                marks = ",".join("?" * len(chunk))
-                for cluster, names in db.execute(
-                    f"SELECT cluster, watchlists FROM stories WHERE cluster IN ({marks})", chunk
-                ):
-                    found.setdefault(cluster, set()).update(json.loads(names))
+            sql = "SELECT cluster, watchlists FROM stories WHERE cluster IN ({marks})"
+            for cluster, names in _rows_in(db, sql, clusters):
+                found.setdefault(cluster, set()).update(json.loads(names))
             return found
 
         return await self._run(read)
@@ -550,20 +548,18 @@ class SQLiteStore:
     async def cluster_stories(self, clusters: list[str]) -> dict[str, list[Story]]:
         def read(db: sqlite3.Connection) -> dict[str, list[Story]]:
             found: dict[str, list[Story]] = {}
-            for start in range(0, len(clusters), 500):
-                chunk = clusters[start : start + 500]
-                marks = ",".join("?" * len(chunk))
-                rows = db.execute(
-                    "SELECT cluster, item_id, feed_url, source, title, summary, link, published, fetched_at"
-                    f" FROM stories WHERE cluster IN ({marks}) ORDER BY fetched_at, rowid",
-                    chunk,
-                )
-                for cluster, item_id, feed_url, source, title, summary, link, published, fetched_at in rows:
-                    story = Story(
-                        id=item_id, feed_url=feed_url, source=source, title=title, summary=summary, content="",
-                        link=link, published=from_iso(published), fetched_at=from_iso(fetched_at),
-                    )  # fmt: skip
-                    found.setdefault(cluster, []).append(story)
+            sql = (
+                "SELECT cluster, item_id, feed_url, source, title, summary, link, published, fetched_at"
+                " FROM stories WHERE cluster IN ({marks}) ORDER BY fetched_at, rowid"
+            )
+            for cluster, item_id, feed_url, source, title, summary, link, published, fetched_at in _rows_in(
+                db, sql, clusters
+            ):
+                story = Story(
+                    id=item_id, feed_url=feed_url, source=source, title=title, summary=summary, content="",
+                    link=link, published=from_iso(published), fetched_at=from_iso(fetched_at),
+                )  # fmt: skip
+                found.setdefault(cluster, []).append(story)
             return found
 
         return await self._run(read)
