@@ -177,9 +177,11 @@ class Deliverer:
         while True:
             now = self.clock.now()
             wanted = [d for d in self.sinks if self._sendable(d, now)]
+            if not wanted or not await self.store.due_alerts(now, 1, wanted):
+                return delivered  # nothing to send: no leases taken, nothing written
             held = await self._claim(wanted, now)
             self.blocked = set(wanted) - set(held)
-            rows = await self.store.due_alerts(now, BATCH, held) if held else []
+            rows = await self.store.due_alerts(now, BATCH, held) if held else []  # read under the lease
             if not rows:
                 return delivered
             by_destination: dict[str, list[OutboxRow]] = {}
