@@ -3,6 +3,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import aiohttp
 import pytest
 
 from tests.wire import Wire, start_wire
@@ -17,6 +18,13 @@ async def wire() -> AsyncIterator[Wire]:
         yield server
     finally:
         await server.server.close()
+
+
+@pytest.fixture
+async def session() -> AsyncIterator[aiohttp.ClientSession]:
+    """A plain client session (the tests that need wiremon's own use monitor.fetch.make_session)."""
+    async with aiohttp.ClientSession() as session:
+        yield session
 
 
 @pytest.fixture

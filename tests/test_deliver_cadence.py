@@ -29,12 +29,6 @@ async def receiver() -> AsyncIterator[Receiver]:
     await receiver.close()
 
 
-@pytest.fixture
-async def session() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as session:
-        yield session
-
-
 async def scene_of(tmp_path: Path, session: aiohttp.ClientSession, *dests: DestinationConfig,
                    urgent: frozenset[str] = frozenset(), start: datetime = START) -> Scene:  # fmt: skip
     return await Scene(tmp_path / "w.db", session, FakeClock(start), settings_of(*dests), urgent).open()

@@ -31,12 +31,6 @@ async def receiver() -> AsyncIterator[Receiver]:
     await receiver.close()
 
 
-@pytest.fixture
-async def session() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as session:
-        yield session
-
-
 def newsroom(receiver: Receiver, path: str = "newsroom") -> DestinationConfig:
     return DestinationConfig(name="newsroom", type="slack", url=receiver.url(path))
 

@@ -69,12 +69,6 @@ async def slack() -> AsyncIterator[SlackWeb]:
 
 
 @pytest.fixture
-async def session() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as session:
-        yield session
-
-
-@pytest.fixture
 async def store(tmp_path: Path) -> AsyncIterator[Store]:
     opened = SQLiteStore(tmp_path / "w.db")
     await opened.open()
