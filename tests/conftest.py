@@ -6,6 +6,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
+from tests.slackweb import SlackWeb, start_slack_web
 from tests.wire import Wire, start_wire
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
@@ -14,6 +15,16 @@ SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 @pytest.fixture
 async def wire() -> AsyncIterator[Wire]:
     server = await start_wire()
+    try:
+        yield server
+    finally:
+        await server.server.close()
+
+
+@pytest.fixture
+async def slack() -> AsyncIterator[SlackWeb]:
+    """A local server playing the Slack Web API (tests/slackweb.py)."""
+    server = await start_slack_web()
     try:
         yield server
     finally:

@@ -25,7 +25,7 @@ from monitor.model import Alert, Hit, Story
 from monitor.outbox import Deliverer, build_alerts
 from monitor.settings.models import DestinationConfig
 from monitor.store import FeedState, SeenStory, SQLiteStore, Store, Thread
-from tests.slackweb import CHANNEL_ID, Answer, SlackWeb, formatted_logs, start_slack_web
+from tests.slackweb import CHANNEL_ID, Answer, SlackWeb, formatted_logs
 
 START = datetime(2024, 11, 19, 1, 0, tzinfo=UTC)
 TOKEN = "xoxb-1234567890-0987654321-SeCrEtToKeNvAlUe"
@@ -57,15 +57,6 @@ def copy_alert(s: Story, destination: str = DEST) -> Alert:
 
 def destination(slack: SlackWeb, name: str = DEST, **extra: Any) -> DestinationConfig:
     return DestinationConfig(name=name, type="slack", token=TOKEN, channel=CHANNEL_ID, api_url=slack.api_url, **extra)
-
-
-@pytest.fixture
-async def slack() -> AsyncIterator[SlackWeb]:
-    server = await start_slack_web()
-    try:
-        yield server
-    finally:
-        await server.server.close()
 
 
 @pytest.fixture

@@ -6,26 +6,14 @@ SQLite file and time a fake clock; a webhook destination beside it shows the unt
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from pathlib import Path
 
-import pytest
-
 from monitor.clock import FakeClock
-from tests.slackweb import CHANNEL_ID, SlackWeb, formatted_logs, start_slack_web
+from tests.slackweb import CHANNEL_ID, SlackWeb, formatted_logs
 from tests.test_dedup_daemon import COPIES, LEDE, ORIGINAL, OTHER, WATCHLISTS, cycle, daemon_for
 from tests.wire import Item, Wire
 
 TOKEN = "xoxb-42-42-NeverLogMe"
-
-
-@pytest.fixture
-async def slack() -> AsyncIterator[SlackWeb]:
-    server = await start_slack_web()
-    try:
-        yield server
-    finally:
-        await server.server.close()
 
 
 def write(tmp: Path, wire: Wire, slack: SlackWeb) -> Path:
